@@ -1,0 +1,3 @@
+export { XdrReader } from './reader.js';
+export { XdrWriter } from './writer.js';
+export { XdrError } from './errors.js';

@@ -1,0 +1,28 @@
+/**
+ * The block-store contract (DESIGN.md "Block store"): per-file content keyed
+ * by a content id chosen by the VFS. Offsets and lengths are byte counts below
+ * 2^53. Every implementation must pass the conformance suite in
+ * `conformance.ts`.
+ */
+export interface BlockStore {
+  /** 'memory', 'fs', ... */
+  readonly kind: string;
+  open(): Promise<void>;
+  /** Write `data` at `offset`, extending the content with a hole if needed. */
+  write(contentId: string, offset: number, data: Buffer): Promise<void>;
+  /**
+   * Read up to `length` bytes at `offset`. Holes and bytes never written read
+   * as zeros; the result is exactly `length` bytes (the VFS clamps to the
+   * file size, which the metadata store owns).
+   */
+  read(contentId: string, offset: number, length: number): Promise<Buffer>;
+  /** Drop content beyond `size` (growing is implicit: unwritten bytes read as zeros). */
+  truncate(contentId: string, size: number): Promise<void>;
+  /** Forget the content entirely. Deleting an unknown id is not an error. */
+  delete(contentId: string): Promise<void>;
+  /** Durability barrier: when it resolves, everything written to `contentId` is stable. */
+  commit(contentId: string): Promise<void>;
+  /** Bytes of storage in use (for FSSTAT). */
+  usedBytes(): Promise<number>;
+  close(): Promise<void>;
+}
