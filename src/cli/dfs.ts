@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfigFile, parseConfig, type ServerConfig } from '../controlplane/config.js';
+import { Runtime } from '../controlplane/runtime.js';
+import { createLogger } from '../observability/logger.js';
+import { VERSION } from './version.js';
+
+function portArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+function mountHelp(cfg: ServerConfig, port: number): string {
+  const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? '<server-address>' : cfg.host;
+  const lines = [`DittoFS ${VERSION} is serving NFSv3 (with MOUNT and portmap) on ${cfg.host}:${port}`];
+  for (const s of cfg.shares) {
+    lines.push(
+      ``,
+      `Share ${s.name}: metadata in ${s.metadata.type === 'memory' ? 'MEMORY (lost when the server stops)' : s.metadata.type}, ` +
+        `data in ${s.blocks.type === 'fs' ? s.blocks.path : 'memory'}; ` +
+        `${s.readOnly ? 'read-only' : 'read-write'}, ${s.allSquash ? 'all_squash' : s.rootSquash ? 'root_squash' : 'no_root_squash'} ` +
+        `(anonymous uid ${s.anonUid}, gid ${s.anonGid})`,
+      `  Linux:  sudo mount -t nfs -o vers=3,proto=tcp,port=${port},mountport=${port},nolock ${host}:${s.name} /mnt/dittofs`,
+      `  macOS:  sudo mount -t nfs -o vers=3,tcp,port=${port},mountport=${port},nolocks ${host}:${s.name} /Volumes/dittofs`,
+    );
+  }
+  lines.push('', 'Stop with Ctrl-C (SIGINT) or SIGTERM.');
+  return lines.join('\n');
+}
+
+const program = new Command();
+program
+  .name('dfs')
+  .description('DittoFS file server: NFSv3 (with MOUNT and an embedded portmapper) over pluggable stores')
+  .version(VERSION);
+
+program
+  .command('start')
+  .description('Run the server in the foreground. With no options it serves /export on port 12049.')
+  .option('-c, --config <file>', 'YAML configuration file (see docs/configuration.md)')
+  .option('-p, --port <port>', 'TCP/UDP port for NFS, MOUNT and portmap (default 12049)', portArg)
+  .option('--host <address>', 'address to listen on (default 0.0.0.0)')
+  .option('--data-dir <dir>', 'directory for persistent data (default $XDG_DATA_HOME/dittofs or ~/.local/share/dittofs)')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+  .action(async (opts: { config?: string; port?: number; host?: string; dataDir?: string; logLevel?: string }) => {
+    const overrides: Partial<ServerConfig> = {};
+    if (opts.port !== undefined) overrides.port = opts.port;
+    if (opts.host !== undefined) overrides.host = opts.host;
+    if (opts.dataDir !== undefined) overrides.dataDir = opts.dataDir;
+    if (opts.logLevel !== undefined) overrides.logLevel = opts.logLevel as ServerConfig['logLevel'];
+    let config: ServerConfig;
+    try {
+      config = opts.config ? await loadConfigFile(opts.config, overrides) : parseConfig(undefined, overrides);
+    } catch (e) {
+      if (e instanceof ConfigError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+        console.error(`dfs: configuration error: ${(e as Error).message}`);
+        process.exit(2);
+      }
+      throw e;
+    }
+    const logger = createLogger({ level: config.logLevel });
+    const runtime = new Runtime(config, logger);
+    try {
+      await runtime.start();
+    } catch (e) {
+      console.error(`dfs: cannot start: ${(e as Error).message}`);
+      await runtime.stop().catch(() => undefined);
+      process.exit(1);
+    }
+    console.log(mountHelp(config, runtime.port));
+    logger.info({ port: runtime.port, shares: config.shares.map((s) => s.name) }, 'server started');
+
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      runtime
+        .stop()
+        .then(() => {
+          logger.info('stopped');
+          logger.flush();
+          process.exit(0);
+        })
+        .catch((err: unknown) => {
+          logger.error({ err }, 'error during shutdown');
+          process.exit(1);
+        });
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
+
+await program.parseAsync(process.argv);

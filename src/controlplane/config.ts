@@ -1,0 +1,205 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_SHARE_OPTIONS } from '../core/share.js';
+
+/**
+ * The server's configuration file (YAML). Every key is optional; `dfs start`
+ * with no file serves one share, `/export`, on port 12049.
+ */
+export interface ServerConfig {
+  /** Address to listen on. */
+  host: string;
+  /** One TCP (and UDP) port for NFS, MOUNT and portmap. */
+  port: number;
+  /**
+   * Extra port on which the portmapper alone is answered (111 lets a kernel
+   * client find services the standard way; needs root). 0 = none.
+   */
+  portmapPort: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where persistent data lives. */
+  dataDir: string;
+  /** Largest RPC record accepted (bytes). */
+  maxRecordSize: number;
+  /** Largest READ/WRITE transfer offered to NFS clients (bytes). */
+  maxIo: number;
+  shares: ShareConfig[];
+}
+
+export interface ShareConfig {
+  /** The path clients mount, e.g. "/export". */
+  name: string;
+  metadata: { type: 'memory' };
+  blocks: { type: 'memory' } | { type: 'fs'; path: string };
+  readOnly: boolean;
+  rootSquash: boolean;
+  allSquash: boolean;
+  anonUid: number;
+  anonGid: number;
+  requirePrivilegedPort: boolean;
+  allowedClients: string[];
+  /** Mode of the share's root directory when it is first created. */
+  rootMode: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultDataDir(): string {
+  const xdg = process.env.XDG_DATA_HOME;
+  return join(xdg && xdg.length > 0 ? xdg : join(homedir(), '.local', 'share'), 'dittofs');
+}
+
+export const DEFAULT_PORT = 12049;
+
+type Raw = Record<string, unknown>;
+
+function isObject(v: unknown): v is Raw {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(obj: Raw, allowed: readonly string[], where: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) throw new ConfigError(where ? `${where}.${k}` : k, `unknown key (expected one of: ${allowed.join(', ')})`);
+  }
+}
+
+function int(v: unknown, key: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(key, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function bool(v: unknown, key: string): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function str(v: unknown, key: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(key, `must be a non-empty string`);
+  return v;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const TOP_KEYS = ['host', 'port', 'portmapPort', 'logLevel', 'dataDir', 'maxRecordSize', 'maxIo', 'shares'] as const;
+const SHARE_KEYS = [
+  'name',
+  'metadata',
+  'blocks',
+  'readOnly',
+  'rootSquash',
+  'allSquash',
+  'anonUid',
+  'anonGid',
+  'requirePrivilegedPort',
+  'allowedClients',
+  'rootMode',
+] as const;
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/(\d{1,2}))?$/;
+
+function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
+  const where = `shares[${i}]`;
+  if (!isObject(raw)) throw new ConfigError(where, 'must be a mapping');
+  checkKeys(raw, SHARE_KEYS, where);
+  const name = str(raw.name, `${where}.name`);
+  if (!name.startsWith('/') || name.includes('\0') || name.split('/').some((p) => p === '.' || p === '..')) {
+    throw new ConfigError(`${where}.name`, `must be an absolute path like /export`);
+  }
+  const meta = raw.metadata ?? 'memory';
+  const metaType = isObject(meta) ? meta.type : meta;
+  if (metaType !== 'memory') {
+    throw new ConfigError(`${where}.metadata`, `unsupported metadata store ${JSON.stringify(metaType)} (available: memory)`);
+  }
+  const blocksRaw = raw.blocks ?? { type: 'fs' };
+  const blocksObj: Raw = isObject(blocksRaw) ? blocksRaw : { type: blocksRaw };
+  checkKeys(blocksObj, ['type', 'path'], `${where}.blocks`);
+  let blocks: ShareConfig['blocks'];
+  if (blocksObj.type === 'memory') blocks = { type: 'memory' };
+  else if (blocksObj.type === 'fs') {
+    const path =
+      blocksObj.path === undefined
+        ? join(dataDir, 'blocks', name.replace(/^\/+/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'root')
+        : resolve(str(blocksObj.path, `${where}.blocks.path`));
+    blocks = { type: 'fs', path };
+  } else {
+    throw new ConfigError(`${where}.blocks.type`, `unsupported block store ${JSON.stringify(blocksObj.type)} (available: memory, fs)`);
+  }
+  const d = DEFAULT_SHARE_OPTIONS;
+  const allowed = raw.allowedClients ?? [];
+  if (!Array.isArray(allowed)) throw new ConfigError(`${where}.allowedClients`, 'must be a list of CIDR blocks');
+  allowed.forEach((c, j) => {
+    const m = typeof c === 'string' ? CIDR.exec(c) : null;
+    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || (m[6] !== undefined && Number(m[6]) > 32)) {
+      throw new ConfigError(`${where}.allowedClients[${j}]`, `not an IPv4 address or CIDR block: ${JSON.stringify(c)}`);
+    }
+  });
+  return {
+    name: name.length > 1 ? name.replace(/\/+$/, '') : name,
+    metadata: { type: 'memory' },
+    blocks,
+    readOnly: raw.readOnly === undefined ? d.readOnly : bool(raw.readOnly, `${where}.readOnly`),
+    rootSquash: raw.rootSquash === undefined ? d.rootSquash : bool(raw.rootSquash, `${where}.rootSquash`),
+    allSquash: raw.allSquash === undefined ? d.allSquash : bool(raw.allSquash, `${where}.allSquash`),
+    anonUid: raw.anonUid === undefined ? d.anonUid : int(raw.anonUid, `${where}.anonUid`, 0, 0xffffffff),
+    anonGid: raw.anonGid === undefined ? d.anonGid : int(raw.anonGid, `${where}.anonGid`, 0, 0xffffffff),
+    requirePrivilegedPort:
+      raw.requirePrivilegedPort === undefined
+        ? d.requirePrivilegedPort
+        : bool(raw.requirePrivilegedPort, `${where}.requirePrivilegedPort`),
+    allowedClients: allowed as string[],
+    rootMode: raw.rootMode === undefined ? 0o1777 : int(raw.rootMode, `${where}.rootMode`, 0, 0o7777),
+  };
+}
+
+/** Validate a parsed YAML document; throws ConfigError naming the offending key. */
+export function parseConfig(raw: unknown, overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const doc: Raw = raw === null || raw === undefined ? {} : isObject(raw) ? raw : {};
+  if (raw !== null && raw !== undefined && !isObject(raw)) throw new ConfigError('(root)', 'the config must be a YAML mapping');
+  checkKeys(doc, TOP_KEYS, '');
+  const dataDir = resolve(overrides.dataDir ?? (doc.dataDir === undefined ? defaultDataDir() : str(doc.dataDir, 'dataDir')));
+  const logLevel = overrides.logLevel ?? doc.logLevel ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel as (typeof LOG_LEVELS)[number])) {
+    throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const sharesRaw = doc.shares ?? [{ name: '/export' }];
+  if (!Array.isArray(sharesRaw)) throw new ConfigError('shares', 'must be a list');
+  const shares = sharesRaw.map((s, i) => shareConfig(s, i, dataDir));
+  const names = new Set<string>();
+  shares.forEach((s, i) => {
+    if (names.has(s.name)) throw new ConfigError(`shares[${i}].name`, `duplicate share ${s.name}`);
+    names.add(s.name);
+  });
+  return {
+    host: overrides.host ?? (doc.host === undefined ? '0.0.0.0' : str(doc.host, 'host')),
+    port: overrides.port ?? (doc.port === undefined ? DEFAULT_PORT : int(doc.port, 'port', 0, 65535)),
+    portmapPort: doc.portmapPort === undefined ? 0 : int(doc.portmapPort, 'portmapPort', 0, 65535),
+    logLevel: logLevel as ServerConfig['logLevel'],
+    dataDir,
+    maxRecordSize:
+      doc.maxRecordSize === undefined ? 4 * 1024 * 1024 + 65536 : int(doc.maxRecordSize, 'maxRecordSize', 65536, 64 * 1024 * 1024),
+    maxIo: doc.maxIo === undefined ? 1024 * 1024 : int(doc.maxIo, 'maxIo', 4096, 4 * 1024 * 1024),
+    shares,
+  };
+}
+
+export async function loadConfigFile(path: string, overrides: Partial<ServerConfig> = {}): Promise<ServerConfig> {
+  const text = await readFile(path, 'utf8');
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError('(file)', `${path} is not valid YAML: ${(e as Error).message}`);
+  }
+  return parseConfig(raw, overrides);
+}

@@ -1,0 +1,40 @@
+import type { Share, ShareRegistry } from '../core/share.js';
+
+/** The live list of shares; the Runtime adds and removes, protocols look up. */
+export class MutableShareRegistry implements ShareRegistry {
+  private readonly ids = new Map<number, Share>();
+  private readonly names = new Map<string, Share>();
+
+  add(share: Share): void {
+    if (this.ids.has(share.id) || this.names.has(share.name)) throw new Error(`share ${share.name} exists`);
+    this.ids.set(share.id, share);
+    this.names.set(share.name, share);
+  }
+
+  remove(name: string): Share | undefined {
+    const s = this.names.get(name);
+    if (!s) return undefined;
+    this.names.delete(name);
+    this.ids.delete(s.id);
+    return s;
+  }
+
+  byId(id: number): Share | undefined {
+    return this.ids.get(id);
+  }
+
+  byName(name: string): Share | undefined {
+    return this.names.get(name);
+  }
+
+  list(): Share[] {
+    return [...this.ids.values()];
+  }
+
+  /** The smallest share id not in use (ids are part of file handles). */
+  nextId(): number {
+    let id = 1;
+    while (this.ids.has(id)) id++;
+    return id;
+  }
+}
