@@ -180,15 +180,21 @@ export function parseConfig(raw: unknown, overrides: Partial<ServerConfig> = {})
     if (names.has(s.name)) throw new ConfigError(`shares[${i}].name`, `duplicate share ${s.name}`);
     names.add(s.name);
   });
+  const maxIo = doc.maxIo === undefined ? 1024 * 1024 : int(doc.maxIo, 'maxIo', 4096, 4 * 1024 * 1024);
+  const maxRecordSize =
+    doc.maxRecordSize === undefined
+      ? Math.max(4 * 1024 * 1024, maxIo + 65536)
+      : int(doc.maxRecordSize, 'maxRecordSize', 65536, 64 * 1024 * 1024);
+  // A WRITE of maxIo bytes plus its RPC header must fit in one record.
+  if (maxRecordSize < maxIo + 4096) throw new ConfigError('maxRecordSize', `must be at least maxIo + 4096 (${maxIo + 4096})`);
   return {
     host: overrides.host ?? (doc.host === undefined ? '0.0.0.0' : str(doc.host, 'host')),
     port: overrides.port ?? (doc.port === undefined ? DEFAULT_PORT : int(doc.port, 'port', 0, 65535)),
     portmapPort: doc.portmapPort === undefined ? 0 : int(doc.portmapPort, 'portmapPort', 0, 65535),
     logLevel: logLevel as ServerConfig['logLevel'],
     dataDir,
-    maxRecordSize:
-      doc.maxRecordSize === undefined ? 4 * 1024 * 1024 + 65536 : int(doc.maxRecordSize, 'maxRecordSize', 65536, 64 * 1024 * 1024),
-    maxIo: doc.maxIo === undefined ? 1024 * 1024 : int(doc.maxIo, 'maxIo', 4096, 4 * 1024 * 1024),
+    maxRecordSize,
+    maxIo,
     shares,
   };
 }
