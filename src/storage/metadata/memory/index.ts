@@ -1,0 +1,1 @@
+export { MemoryMetadataStore } from './memory-store.js';

@@ -1,0 +1,4 @@
+import { MemoryMetadataStore } from './memory-store.js';
+import { runMetadataStoreConformance } from '../conformance.js';
+
+runMetadataStoreConformance('memory', async () => new MemoryMetadataStore());
