@@ -27,6 +27,9 @@ export interface RpcPeer {
   port: number;
   /** Stable per TCP connection; for UDP, per (address, port). */
   connectionId: number;
+  /** Address and port the request arrived on (for UDP, the bound address, possibly 0.0.0.0). */
+  localAddress?: string;
+  localPort?: number;
 }
 
 /** A decoded call header, handed to a program together with its argument reader. */

@@ -72,6 +72,11 @@ export class XdrReader {
 
   /** Fixed-length opaque (RFC 4506 §4.9); returns a zero-copy slice. */
   fixedOpaque(len: number): Buffer {
+    // Check before padding: `(len + 3) & ~3` wraps to a small number for len
+    // near 2^32 (32-bit bitwise ops), which would skip the bounds check.
+    if (!(len >= 0 && len <= this.end - this.pos)) {
+      throw new XdrError(`short XDR input: opaque of ${len} bytes at ${this.pos}, have ${this.end - this.pos}`);
+    }
     const padded = (len + 3) & ~3;
     this.need(padded);
     const out = this.buf.subarray(this.pos, this.pos + len);

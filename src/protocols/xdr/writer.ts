@@ -21,7 +21,8 @@ export class XdrWriter {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    // Math.max: a writer created with initial = 0 would otherwise never grow.
+    let size = Math.max(this.buf.length * 2, 64);
     while (size < this.pos + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
@@ -109,6 +110,11 @@ export class XdrWriter {
       this.pos = pad;
     }
     return this;
+  }
+
+  /** Bytes allocated for the inline buffer (lets a pool drop writers that grew large). */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   /** Current write position (only meaningful when no zero-copy chunk has been appended). */
