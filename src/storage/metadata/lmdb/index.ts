@@ -1,0 +1,1 @@
+export { LmdbMetadataStore, type LmdbMetadataStoreOptions } from './lmdb-store.js';

@@ -1,0 +1,130 @@
+import type { Inode } from '../../../core/types.js';
+import { silentLogger, type Logger } from '../../../observability/logger.js';
+import type { MetadataReadTx, MetadataStore, MetadataWriteTx } from '../store.js';
+import { CommittedReader } from './committed-reader.js';
+import { openDbs, regBytes, SCHEMA_VERSION, type LmdbDbs } from './layout.js';
+import { LmdbWriteTx, type IdCounter } from './write-tx.js';
+
+export interface LmdbMetadataStoreOptions {
+  /** Directory of the LMDB environment (created if missing). */
+  path: string;
+  logger?: Logger;
+  /**
+   * Skip fsync on commit (tests, benchmarks). A process crash still leaves a
+   * consistent store; a machine crash may lose recent commits or worse.
+   */
+  noSync?: boolean;
+}
+
+/**
+ * The embedded on-disk metadata store (DESIGN.md "Metadata store"), on LMDB
+ * via lmdb-js. Crash safety comes from LMDB itself: a commit is one atomic
+ * switch of the meta page, so a `kill -9` at any moment leaves the state of
+ * the last commit, and every `update` is exactly one commit.
+ *
+ * Updates are serialized by an async lock and buffered in an overlay
+ * ({@link LmdbWriteTx}) that is applied in one LMDB write transaction. The
+ * lock is released as soon as that commit is visible, while the caller's
+ * promise resolves only once it is flushed to disk (lmdb-js `overlappingSync`),
+ * so the next update's work overlaps the previous update's fsync.
+ */
+export class LmdbMetadataStore implements MetadataStore {
+  readonly kind = 'lmdb';
+  private dbs: LmdbDbs | undefined;
+  private readonly ids: IdCounter = { next: 1 };
+  /** Tail of the update queue: resolves when the last queued update has committed or failed. */
+  private writeTail: Promise<void> = Promise.resolve();
+  private readonly logger: Logger;
+
+  constructor(private readonly opts: LmdbMetadataStoreOptions) {
+    this.logger = (opts.logger ?? silentLogger).child({ store: 'lmdb' });
+  }
+
+  async open(init: { rootInode: Inode }): Promise<void> {
+    this.dbs ??= openDbs(this.opts.path, this.opts.noSync ?? false);
+    const { env, inodes, meta } = this.dbs;
+    const root = init.rootInode;
+    const nextId = await env.transaction(() => {
+      const schema = meta.get('schema');
+      if (schema !== undefined && schema > SCHEMA_VERSION) {
+        throw new Error(`metadata store at ${this.opts.path} has schema ${schema}, newer than ${SCHEMA_VERSION}`);
+      }
+      if (schema === undefined) meta.put('schema', SCHEMA_VERSION);
+      if (inodes.get(root.id) === undefined) {
+        inodes.put(root.id, root);
+        meta.put('inodes', (meta.get('inodes') ?? 0) + 1);
+        meta.put('bytes', (meta.get('bytes') ?? 0) + regBytes(root));
+      }
+      // The highest stored id bounds the counter even if 'nextId' were missing.
+      let highest = root.id;
+      for (const id of inodes.getKeys({ reverse: true, limit: 1 })) highest = Math.max(highest, id);
+      const next = Math.max(meta.get('nextId') ?? 0, highest + 1);
+      meta.put('nextId', next);
+      return next;
+    });
+    await this.durable(this.dbs);
+    this.ids.next = Math.max(this.ids.next, nextId);
+    this.logger.debug({ path: this.opts.path, nextId }, 'metadata store opened');
+  }
+
+  async view<T>(fn: (tx: MetadataReadTx) => Promise<T>): Promise<T> {
+    const dbs = this.opened();
+    // Pin one LMDB read snapshot for the whole callback, across its awaits.
+    const snapshot = dbs.env.useReadTransaction();
+    try {
+      return await fn(new CommittedReader(dbs, snapshot));
+    } finally {
+      snapshot.done();
+    }
+  }
+
+  async update<T>(fn: (tx: MetadataWriteTx) => Promise<T>): Promise<T> {
+    const dbs = this.opened();
+    const previous = this.writeTail;
+    let release!: () => void;
+    this.writeTail = new Promise<void>((r) => (release = r));
+    let released = false;
+    try {
+      await previous;
+      const tx = new LmdbWriteTx(dbs, this.ids);
+      let result: T;
+      try {
+        result = await fn(tx);
+      } finally {
+        tx.close();
+      }
+      try {
+        await dbs.env.transaction(() => tx.apply());
+      } catch (err) {
+        this.logger.error({ err }, 'metadata commit failed');
+        throw err;
+      }
+      release();
+      released = true;
+      await this.durable(dbs);
+      return result;
+    } finally {
+      if (!released) release();
+    }
+  }
+
+  async close(): Promise<void> {
+    const dbs = this.dbs;
+    if (dbs === undefined) return;
+    // Let queued updates finish before the environment goes away.
+    await this.writeTail;
+    this.dbs = undefined;
+    await dbs.env.close();
+    this.logger.debug({ path: this.opts.path }, 'metadata store closed');
+  }
+
+  private opened(): LmdbDbs {
+    if (this.dbs === undefined) throw new Error('metadata store is not open');
+    return this.dbs;
+  }
+
+  /** Resolves once every commit so far is on disk (lmdb-js overlappingSync flushes after commit). */
+  private async durable(dbs: LmdbDbs): Promise<void> {
+    if (this.opts.noSync !== true) await dbs.env.flushed;
+  }
+}
