@@ -1,0 +1,298 @@
+import { constants, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FsError } from '../../../core/errors.js';
+import type { Logger } from '../../../observability/logger.js';
+import { silentLogger } from '../../../observability/logger.js';
+import type { BlockStore } from '../store.js';
+import { checkRange } from '../range.js';
+import { contentPath, validateContentId } from './content-path.js';
+
+export interface FsBlockStoreOptions {
+  /** Directory holding the content files (created if missing). */
+  root: string;
+  /** Open file handles kept in the LRU cache (default 64). */
+  maxOpenFiles?: number;
+  logger?: Logger;
+}
+
+/** One cached open file. `fh` resolves to undefined when the file does not exist (read-only open). */
+interface Slot {
+  id: string;
+  file: string;
+  dir: string;
+  fh: Promise<FileHandle | undefined>;
+  users: number;
+  evicted: boolean;
+}
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function ioError(e: unknown): FsError {
+  if (e instanceof FsError) return e;
+  const code = errno(e);
+  if (code === 'ENOSPC') return new FsError('NOSPC');
+  if (code === 'EDQUOT') return new FsError('DQUOT');
+  if (code === 'EFBIG') return new FsError('FBIG');
+  return new FsError('IO', e instanceof Error ? e.message : String(e));
+}
+
+/**
+ * Block store on a local directory: one sparse file per content id, under
+ * `root/<shard>/<id>` (see content-path.ts for why ids cannot escape root).
+ * Open file handles are kept in a small LRU cache so that streaming I/O does
+ * not reopen files. Holes and bytes past the end of a file read as zeros;
+ * commit is fdatasync of the file plus an fsync of its directory when the
+ * file was created since the last commit (so the name survives a crash too).
+ * usedBytes is a running total of logical file sizes, seeded by a scan at open.
+ */
+export class FsBlockStore implements BlockStore {
+  readonly kind = 'fs';
+  private readonly root: string;
+  private readonly maxOpen: number;
+  private readonly log: Logger;
+  private readonly slots = new Map<string, Slot>();
+  private readonly sizes = new Map<string, number>();
+  /** Directories holding a file created since the last commit of it (file → dir). */
+  private readonly unsyncedNames = new Map<string, string>();
+  private readonly newShards = new Set<string>();
+  private used = 0;
+
+  constructor(opts: FsBlockStoreOptions) {
+    this.root = opts.root;
+    this.maxOpen = Math.max(1, opts.maxOpenFiles ?? 64);
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  async open(): Promise<void> {
+    await fsp.mkdir(this.root, { recursive: true });
+    this.used = 0;
+    this.sizes.clear();
+    for (const shard of await fsp.readdir(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      for (const name of await fsp.readdir(join(this.root, shard))) {
+        try {
+          validateContentId(name);
+          const st = await fsp.stat(join(this.root, shard, name));
+          this.sizes.set(name, st.size);
+          this.used += st.size;
+        } catch {
+          this.log.warn({ shard, name }, 'ignoring unexpected file in block store');
+        }
+      }
+    }
+  }
+
+  async write(contentId: string, offset: number, data: Buffer): Promise<void> {
+    checkRange(offset, data.length);
+    const slot = await this.acquire(contentId, true);
+    try {
+      const fh = (await slot!.fh)!;
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
+        done += bytesWritten;
+      }
+      this.grow(contentId, offset + data.length);
+    } catch (e) {
+      throw ioError(e);
+    } finally {
+      this.release(slot!);
+    }
+  }
+
+  async read(contentId: string, offset: number, length: number): Promise<Buffer> {
+    checkRange(offset, length);
+    const slot = await this.acquire(contentId, false);
+    if (slot === undefined) return Buffer.alloc(length);
+    try {
+      const fh = await slot.fh;
+      const out = Buffer.allocUnsafe(length);
+      let got = 0;
+      if (fh !== undefined) {
+        while (got < length) {
+          const { bytesRead } = await fh.read(out, got, length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+      }
+      // Past the end of the file: zeros (the VFS owns the logical size).
+      if (got < length) out.fill(0, got);
+      return out;
+    } catch (e) {
+      throw ioError(e);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  async truncate(contentId: string, size: number): Promise<void> {
+    checkRange(size, 0);
+    const slot = await this.acquire(contentId, size > 0);
+    if (slot === undefined) return;
+    try {
+      const fh = await slot.fh;
+      if (fh === undefined) return;
+      await fh.truncate(size);
+      const old = this.sizes.get(contentId) ?? 0;
+      this.used += size - old;
+      this.sizes.set(contentId, size);
+    } catch (e) {
+      throw ioError(e);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  async delete(contentId: string): Promise<void> {
+    const { file } = contentPath(this.root, contentId);
+    const slot = this.slots.get(contentId);
+    if (slot !== undefined) this.evict(slot);
+    try {
+      await fsp.unlink(file);
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw ioError(e);
+    }
+    this.used -= this.sizes.get(contentId) ?? 0;
+    this.sizes.delete(contentId);
+    this.unsyncedNames.delete(contentId);
+  }
+
+  async commit(contentId: string): Promise<void> {
+    const slot = await this.acquire(contentId, false);
+    if (slot === undefined) return;
+    try {
+      const fh = await slot.fh;
+      if (fh === undefined) return;
+      await fh.datasync();
+      const dir = this.unsyncedNames.get(contentId);
+      if (dir !== undefined) {
+        this.unsyncedNames.delete(contentId);
+        await fsyncDir(dir);
+        if (this.newShards.delete(dir)) await fsyncDir(this.root);
+      }
+    } catch (e) {
+      throw ioError(e);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  async usedBytes(): Promise<number> {
+    return this.used;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.slots.values()];
+    for (const s of all) this.evict(s);
+    await Promise.all(all.map((s) => s.fh.catch(() => undefined)));
+  }
+
+  private grow(contentId: string, end: number): void {
+    const old = this.sizes.get(contentId) ?? 0;
+    if (end > old) {
+      this.used += end - old;
+      this.sizes.set(contentId, end);
+    }
+  }
+
+  /**
+   * A cached open file for `contentId`, with a use count held until
+   * {@link release}. Without `create`, a missing file yields undefined.
+   */
+  private async acquire(contentId: string, create: boolean): Promise<Slot | undefined> {
+    const { dir, file } = contentPath(this.root, contentId);
+    for (;;) {
+      let slot = this.slots.get(contentId);
+      if (slot === undefined) {
+        slot = { id: contentId, file, dir, fh: this.openFile(contentId, dir, file, create), users: 0, evicted: false };
+        this.slots.set(contentId, slot);
+        this.trim();
+      } else {
+        // Refresh the LRU position.
+        this.slots.delete(contentId);
+        this.slots.set(contentId, slot);
+      }
+      slot.users++;
+      let fh: FileHandle | undefined;
+      try {
+        fh = await slot.fh;
+      } catch (e) {
+        slot.users--;
+        if (this.slots.get(contentId) === slot) this.slots.delete(contentId);
+        throw ioError(e);
+      }
+      if (fh !== undefined) return slot;
+      // The file did not exist when this slot was opened; forget the slot.
+      slot.users--;
+      if (this.slots.get(contentId) === slot) this.slots.delete(contentId);
+      if (!create) return undefined;
+    }
+  }
+
+  private release(slot: Slot): void {
+    slot.users--;
+    if (slot.evicted && slot.users === 0) this.closeSlot(slot);
+  }
+
+  private evict(slot: Slot): void {
+    if (this.slots.get(slot.id) === slot) this.slots.delete(slot.id);
+    if (slot.evicted) return;
+    slot.evicted = true;
+    if (slot.users === 0) this.closeSlot(slot);
+  }
+
+  private closeSlot(slot: Slot): void {
+    slot.fh
+      .then((fh) => fh?.close())
+      .catch((e: unknown) => this.log.warn({ err: e, contentId: slot.id }, 'closing content file failed'));
+  }
+
+  private trim(): void {
+    for (const slot of this.slots.values()) {
+      if (this.slots.size <= this.maxOpen) break;
+      this.evict(slot);
+    }
+  }
+
+  private async openFile(
+    contentId: string,
+    dir: string,
+    file: string,
+    create: boolean,
+  ): Promise<FileHandle | undefined> {
+    try {
+      return await fsp.open(file, constants.O_RDWR);
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+      if (!create) return undefined;
+    }
+    try {
+      await fsp.mkdir(dir);
+      this.newShards.add(dir);
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e;
+    }
+    try {
+      const fh = await fsp.open(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+      this.unsyncedNames.set(contentId, dir);
+      if (!this.sizes.has(contentId)) this.sizes.set(contentId, 0);
+      return fh;
+    } catch (e) {
+      // Created meanwhile by someone else: open it.
+      if (errno(e) !== 'EEXIST') throw e;
+      return await fsp.open(file, constants.O_RDWR);
+    }
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,2 @@
+export { FsBlockStore, type FsBlockStoreOptions } from './fs-block-store.js';
+export { validateContentId } from './content-path.js';

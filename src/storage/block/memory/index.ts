@@ -1,0 +1,1 @@
+export { MemoryBlockStore, MEMORY_CHUNK_SIZE } from './memory-block-store.js';
