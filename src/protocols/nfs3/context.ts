@@ -46,7 +46,8 @@ export class Nfs3Context {
   opLogger(op: string): Logger {
     let log = this.opLoggers.get(op);
     if (!log) {
-      log = 'protocol' in this.logger.bindings() ? this.logger.child({ op }) : this.logger.child({ protocol: 'nfs3', op });
+      log =
+        'protocol' in this.logger.bindings() ? this.logger.child({ op }) : this.logger.child({ protocol: 'nfs3', op });
       this.opLoggers.set(op, log);
     }
     return log;

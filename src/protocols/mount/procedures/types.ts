@@ -12,4 +12,9 @@ export interface MountContext {
 }
 
 /** One MOUNT procedure: decode (XdrError = GARBAGE_ARGS) before writing, then reply. */
-export type MountProcedure = (ctx: MountContext, call: RpcCall, args: XdrReader, reply: XdrWriter) => Promise<RpcOutcome>;
+export type MountProcedure = (
+  ctx: MountContext,
+  call: RpcCall,
+  args: XdrReader,
+  reply: XdrWriter,
+) => Promise<RpcOutcome>;

@@ -25,7 +25,13 @@ export async function failWithWcc(
 }
 
 /** Failure whose resfail body is one post_op_attr (LOOKUP, ACCESS, READ, READDIR, FSSTAT, ...). */
-export function failWithAttr(ctx: Nfs3Context, op: string, reply: XdrWriter, e: unknown, t: Target | undefined): Nfs3Status {
+export function failWithAttr(
+  ctx: Nfs3Context,
+  op: string,
+  reply: XdrWriter,
+  e: unknown,
+  t: Target | undefined,
+): Nfs3Status {
   const st = ctx.statusOf(e, op);
   reply.uint32(st);
   writePostOpAttr(reply, t?.fsid ?? 0, t?.attr);
