@@ -30,12 +30,7 @@ function protocolOf(prot: number): PortmapProtocol | undefined {
   return prot === IPPROTO_TCP ? 'tcp' : prot === IPPROTO_UDP ? 'udp' : undefined;
 }
 
-export function handlePmapV2(
-  registry: PortmapRegistry,
-  call: RpcCall,
-  args: XdrReader,
-  reply: XdrWriter,
-): RpcOutcome {
+export function handlePmapV2(registry: PortmapRegistry, call: RpcCall, args: XdrReader, reply: XdrWriter): RpcOutcome {
   switch (call.proc) {
     case PMAPPROC_NULL:
       return 'success';

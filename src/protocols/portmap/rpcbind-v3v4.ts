@@ -60,7 +60,13 @@ function callNetid(call: RpcCall): string {
  * IPv4 registration when the query itself came over IPv6: the listener is
  * dual-stack, so the same port serves both families.
  */
-function lookup(registry: PortmapRegistry, call: RpcCall, prog: number, vers: number, netid: string): Mapping | undefined {
+function lookup(
+  registry: PortmapRegistry,
+  call: RpcCall,
+  prog: number,
+  vers: number,
+  netid: string,
+): Mapping | undefined {
   const exact = registry.find(prog, vers, netid);
   if (exact) return exact;
   if (netid.endsWith('6') && callNetid(call) === netid) return registry.find(prog, vers, netid.slice(0, -1));
@@ -74,8 +80,7 @@ export function handleRpcbind(
   args: XdrReader,
   reply: XdrWriter,
 ): RpcOutcome {
-  const uaddr = (m: Mapping, netid = m.netid): string =>
-    toUniversalAddress(uaddrHost(netid, call.peer, host), m.port);
+  const uaddr = (m: Mapping, netid = m.netid): string => toUniversalAddress(uaddrHost(netid, call.peer, host), m.port);
   switch (call.proc) {
     case RPCBPROC_NULL:
       return 'success';

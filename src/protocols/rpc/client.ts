@@ -122,7 +122,13 @@ export class RpcClient {
   }
 
   /** Call a procedure; resolves with the decoded reply (any accept/reject status). */
-  call(prog: number, vers: number, proc: number, args: Buffer | Uint8Array, opts: RpcCallOptions = {}): Promise<RpcReply> {
+  call(
+    prog: number,
+    vers: number,
+    proc: number,
+    args: Buffer | Uint8Array,
+    opts: RpcCallOptions = {},
+  ): Promise<RpcReply> {
     const xid = opts.xid ?? this.allocXid();
     const w = new XdrWriter(64 + args.length);
     let cred: OpaqueAuth = { flavor: AUTH_NONE, body: Buffer.alloc(0) };
@@ -131,7 +137,11 @@ export class RpcClient {
     }
     encodeCallHeader(w, { xid, prog, vers, proc, cred, verf: { flavor: AUTH_NONE, body: Buffer.alloc(0) } });
     const head = w.toBuffer();
-    return this.send(xid, args.length ? [head, Buffer.from(args.buffer, args.byteOffset, args.length)] : [head], opts.timeoutMs);
+    return this.send(
+      xid,
+      args.length ? [head, Buffer.from(args.buffer, args.byteOffset, args.length)] : [head],
+      opts.timeoutMs,
+    );
   }
 
   /**
@@ -231,4 +241,3 @@ export class RpcClient {
     }
   }
 }
-

@@ -29,10 +29,7 @@ export interface DrcKeyParts {
 type Entry = { state: 'in-progress' } | { state: 'done'; reply: Buffer };
 
 /** What to do with an incoming non-idempotent call. */
-export type DrcLookup =
-  | { kind: 'new'; key: string }
-  | { kind: 'in-progress' }
-  | { kind: 'replay'; reply: Buffer };
+export type DrcLookup = { kind: 'new'; key: string } | { kind: 'in-progress' } | { kind: 'replay'; reply: Buffer };
 
 /** FNV-1a over the first CHECKSUM_BYTES bytes, mixed with the length. */
 export function argsChecksum(args: Buffer): number {

@@ -106,8 +106,7 @@ export class RecordDecoder {
   private endFragment(): void {
     this.fragRemaining = -1;
     if (!this.fragIsLast) return;
-    const record =
-      this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.recordLength);
+    const record = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.recordLength);
     this.pieces = [];
     this.recordLength = 0;
     this.onRecord(record);

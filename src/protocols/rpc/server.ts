@@ -185,14 +185,7 @@ export class RpcServer {
 
   listenTcp(port: number, host?: string): Promise<{ port: number }> {
     const server = net.createServer((socket) => {
-      const conn = new TcpConnection(
-        socket,
-        this,
-        this.dispatcher,
-        this.logger,
-        this.maxRecordSize,
-        this.maxInFlight,
-      );
+      const conn = new TcpConnection(socket, this, this.dispatcher, this.logger, this.maxRecordSize, this.maxInFlight);
       this.connections.add(conn);
     });
     return new Promise((resolve, reject) => {

@@ -50,13 +50,7 @@ export interface RpcCall {
  * written to the reply writer; the other values make the RPC layer send the
  * matching RFC 5531 §9 reply (or none, for 'drop').
  */
-export type RpcOutcome =
-  | 'success'
-  | 'proc_unavail'
-  | 'garbage_args'
-  | 'system_err'
-  | 'drop'
-  | { authError: number };
+export type RpcOutcome = 'success' | 'proc_unavail' | 'garbage_args' | 'system_err' | 'drop' | { authError: number };
 
 /** One RPC program (NFS, MOUNT, portmap, NLM, ...) served by the RPC server. */
 export interface RpcProgram {
