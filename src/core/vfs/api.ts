@@ -33,7 +33,12 @@ export interface VfsApi {
   readlink(cred: Credentials, id: FileId): Promise<{ target: string; attr: Inode }>;
 
   /** Read up to `count` bytes; `eof` when the read reached the end of the file. */
-  read(cred: Credentials, id: FileId, offset: number, count: number): Promise<{ data: Buffer; eof: boolean; attr: Inode }>;
+  read(
+    cred: Credentials,
+    id: FileId,
+    offset: number,
+    count: number,
+  ): Promise<{ data: Buffer; eof: boolean; attr: Inode }>;
 
   /** Write `data` at `offset`; `stable` says what durability the caller asks for. */
   write(cred: Credentials, id: FileId, offset: number, data: Buffer, stable: StableHow): Promise<WriteResult>;
@@ -46,7 +51,14 @@ export interface VfsApi {
   mkdir(cred: Credentials, dir: FileId, name: string, set: SetAttrs): Promise<CreateResult>;
   symlink(cred: Credentials, dir: FileId, name: string, target: string, set: SetAttrs): Promise<CreateResult>;
   /** Device nodes, FIFOs and sockets (metadata only). */
-  mknod(cred: Credentials, dir: FileId, name: string, type: Exclude<FileType, 'reg' | 'dir' | 'lnk'>, set: SetAttrs, rdev?: { major: number; minor: number }): Promise<CreateResult>;
+  mknod(
+    cred: Credentials,
+    dir: FileId,
+    name: string,
+    type: Exclude<FileType, 'reg' | 'dir' | 'lnk'>,
+    set: SetAttrs,
+    rdev?: { major: number; minor: number },
+  ): Promise<CreateResult>;
 
   /** Unlink a non-directory. */
   remove(cred: Credentials, dir: FileId, name: string): Promise<DirOpResult>;

@@ -1,0 +1,821 @@
+import { randomInt } from 'node:crypto';
+import { FsError } from '../errors.js';
+import type { Credentials, FileId, FileType, FsStats, Inode, Timespec } from '../types.js';
+import { ROOT_ID } from '../types.js';
+import type { Logger } from '../../observability/logger.js';
+import { silentLogger } from '../../observability/logger.js';
+import type { BlockStore } from '../../storage/block/store.js';
+import type { MetadataReadTx, MetadataStore, MetadataWriteTx } from '../../storage/metadata/store.js';
+import type {
+  CreateHow,
+  CreateResult,
+  DirOpResult,
+  LinkResult,
+  ReaddirResult,
+  RenameResult,
+  SetAttrs,
+  StableHow,
+  VfsApi,
+  WccResult,
+  WriteResult,
+} from './api.js';
+import { ACCESS_DELETE, ACCESS_EXECUTE, ACCESS_EXTEND, ACCESS_LOOKUP, ACCESS_MODIFY, ACCESS_READ } from './api.js';
+import { checkLookupName, checkNewName, checkRemoveName, checkSymlinkTarget, DEFAULT_MAX_NAME_BYTES } from './names.js';
+import {
+  inGroup,
+  MAY_EXEC,
+  MAY_READ,
+  MAY_WRITE,
+  mayAccess,
+  requireAccess,
+  requireDataAccess,
+  requireStickyOk,
+  S_ISGID,
+  S_ISUID,
+} from './permissions.js';
+import { atimeDue, checkTime, compareTime, sameTime, systemClock, type Clock } from './times.js';
+
+export interface VfsOptions {
+  shareId: number;
+  meta: MetadataStore;
+  blocks: BlockStore;
+  /** Every modification fails with ROFS. */
+  readOnly?: boolean;
+  logger?: Logger;
+  /** Longest entry name in UTF-8 bytes (default 255). */
+  maxNameBytes?: number;
+  clock?: Clock;
+  /** Reported file-system size for FSSTAT (default 1 TiB). */
+  capacityBytes?: number;
+  /** Reported inode capacity for FSSTAT (default 2^32). */
+  maxFiles?: number;
+  /** Most hard links to one inode / subdirectories of one directory (default 32000, ext4-like). */
+  maxLinks?: number;
+  /** Largest single READ (default 16 MiB): a safety cap, protocols advertise their own smaller one. */
+  maxIoBytes?: number;
+}
+
+export interface VfsCreateOptions extends VfsOptions {
+  rootMode?: number;
+  rootUid?: number;
+  rootGid?: number;
+}
+
+/** st_size reported for directories. */
+const DIR_SIZE = 4096;
+/** The first cookie handed out in a directory: 0 means "start", 1 and 2 are left for "." and "..". */
+export const FIRST_COOKIE = 3;
+
+function newGeneration(): number {
+  return randomInt(1, 0x1_0000_0000);
+}
+
+function isDir(i: Inode): boolean {
+  return i.type === 'dir';
+}
+
+/** READ/WRITE/truncate apply to regular files only. */
+function requireRegular(i: Inode): void {
+  if (i.type === 'reg') return;
+  throw new FsError(i.type === 'dir' ? 'ISDIR' : 'INVAL');
+}
+
+function requireDir(i: Inode): void {
+  if (i.type !== 'dir') throw new FsError('NOTDIR');
+}
+
+/** Drop the exclusive-create verifier (RFC 1813 §3.3.8: it lives only until the first SETATTR). */
+function withoutVerf(i: Inode): Inode {
+  if (i.createVerf === undefined) return i;
+  const copy = { ...i };
+  delete copy.createVerf;
+  return copy;
+}
+
+/** Dirty inodes of one transaction, keyed by id so that one object (e.g. fromDir === toDir) gets all changes. */
+class Pending {
+  private readonly dirty = new Map<FileId, Inode>();
+  cur(i: Inode): Inode {
+    return this.dirty.get(i.id) ?? i;
+  }
+  set(i: Inode): Inode {
+    this.dirty.set(i.id, i);
+    return i;
+  }
+  forget(id: FileId): void {
+    this.dirty.delete(id);
+  }
+  async flush(tx: MetadataWriteTx): Promise<void> {
+    for (const i of this.dirty.values()) await tx.putInode(i);
+  }
+}
+
+/**
+ * The POSIX file system of one share (DESIGN.md "core/vfs"): every rule —
+ * permissions, sticky bit, setgid inheritance, nlink, timestamps, rename and
+ * name rules, size/EOF, sparse reads — is applied here, over a dumb
+ * transactional metadata store and a block store.
+ *
+ * Each operation is one metadata transaction; the hot paths (getattr, lookup,
+ * read) are one read-only view, write is one update that also writes the data
+ * so that size, mtime and data stay ordered against truncates. Content of a
+ * file whose last link went away is deleted from the block store after the
+ * transaction commits (a crash in between leaves an orphan, never a dangling
+ * reference). Inode objects are treated as immutable: changes build new ones.
+ */
+export class Vfs implements VfsApi {
+  readonly shareId: number;
+  readonly readOnly: boolean;
+  private readonly meta: MetadataStore;
+  private readonly blocks: BlockStore;
+  private readonly log: Logger;
+  private readonly maxName: number;
+  private readonly clock: Clock;
+  private readonly capacity: number;
+  private readonly maxFiles: number;
+  private readonly maxLinks: number;
+  private readonly maxIo: number;
+
+  constructor(opts: VfsOptions) {
+    this.shareId = opts.shareId;
+    this.meta = opts.meta;
+    this.blocks = opts.blocks;
+    this.readOnly = opts.readOnly ?? false;
+    this.log = opts.logger ?? silentLogger;
+    this.maxName = opts.maxNameBytes ?? DEFAULT_MAX_NAME_BYTES;
+    this.clock = opts.clock ?? systemClock;
+    this.capacity = opts.capacityBytes ?? 2 ** 40;
+    this.maxFiles = opts.maxFiles ?? 2 ** 32;
+    this.maxLinks = opts.maxLinks ?? 32_000;
+    this.maxIo = opts.maxIoBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** Open both stores and create the root directory (ROOT_ID) if the share is new. */
+  static async create(opts: VfsCreateOptions): Promise<Vfs> {
+    const vfs = new Vfs(opts);
+    await opts.blocks.open();
+    const now = vfs.clock();
+    await opts.meta.open({
+      rootInode: {
+        id: ROOT_ID,
+        generation: newGeneration(),
+        type: 'dir',
+        mode: (opts.rootMode ?? 0o755) & 0o7777,
+        nlink: 2,
+        uid: opts.rootUid ?? 0,
+        gid: opts.rootGid ?? 0,
+        size: DIR_SIZE,
+        rdev: { major: 0, minor: 0 },
+        atime: now,
+        mtime: now,
+        ctime: now,
+        btime: now,
+        change: 1,
+        nextCookie: FIRST_COOKIE,
+        parent: ROOT_ID,
+      },
+    });
+    return vfs;
+  }
+
+  root(): FileId {
+    return ROOT_ID;
+  }
+
+  async getattr(id: FileId): Promise<Inode> {
+    const ino = await this.meta.view((tx) => tx.getInode(id));
+    if (ino === undefined) throw new FsError('STALE');
+    return ino;
+  }
+
+  async checkHandle(id: FileId, generation: number): Promise<Inode> {
+    const ino = await this.getattr(id);
+    if (ino.generation !== generation) throw new FsError('STALE');
+    return ino;
+  }
+
+  async setattr(cred: Credentials, id: FileId, set: SetAttrs, guardCtime?: Timespec): Promise<WccResult> {
+    this.writable();
+    const now = this.clock();
+    const atime = set.atime === undefined || set.atime === 'server' ? set.atime : checkTime(set.atime);
+    const mtime = set.mtime === undefined || set.mtime === 'server' ? set.mtime : checkTime(set.mtime);
+    if (set.size !== undefined) this.checkSize(set.size);
+    return this.meta.update(async (tx) => {
+      const before = await this.mustGet(tx, id);
+      // RFC 1813 §3.3.2: the guard compares the object's ctime.
+      if (guardCtime !== undefined && !sameTime(before.ctime, guardCtime)) throw new FsError('NOT_SYNC');
+      const isRoot = cred.uid === 0;
+      const isOwner = cred.uid === before.uid;
+      let after = withoutVerf(before);
+      let changed = false;
+
+      if (set.size !== undefined) {
+        requireRegular(before);
+        requireDataAccess(cred, before, MAY_WRITE);
+      }
+      if (set.mode !== undefined && before.type !== 'lnk') {
+        // chmod(2): owner or root only.
+        if (!isRoot && !isOwner) throw new FsError('PERM');
+        let mode = set.mode & 0o7777;
+        // chmod(2): a non-root owner cannot set setgid on a file whose group it is not in; the bit is dropped.
+        if (!isRoot && !isDir(before) && (mode & S_ISGID) !== 0 && !inGroup(cred, before.gid)) mode &= ~S_ISGID;
+        after = { ...after, mode };
+        changed = true;
+      }
+      const uidChanges = set.uid !== undefined && set.uid !== before.uid;
+      const gidChanges = set.gid !== undefined && set.gid !== before.gid;
+      if (uidChanges && !isRoot) throw new FsError('PERM');
+      // chown(2): the owner may change the group to one it belongs to.
+      if (gidChanges && !isRoot && !(isOwner && inGroup(cred, set.gid!))) throw new FsError('PERM');
+      if (set.uid !== undefined || set.gid !== undefined) {
+        after = { ...after, uid: set.uid ?? after.uid, gid: set.gid ?? after.gid };
+        // chown(2): changing ownership of a non-directory clears setuid/setgid (unless the same call sets the mode).
+        if ((uidChanges || gidChanges) && !isDir(before) && set.mode === undefined) {
+          after = { ...after, mode: after.mode & ~(S_ISUID | S_ISGID) };
+        }
+        changed = true;
+      }
+      if (atime !== undefined || mtime !== undefined) {
+        const explicit = (atime !== undefined && atime !== 'server') || (mtime !== undefined && mtime !== 'server');
+        // utimensat(2): explicit times need the owner (EPERM); "now" also allows anyone with write access (EACCES).
+        if (!isRoot && !isOwner) {
+          if (explicit) throw new FsError('PERM');
+          requireAccess(cred, before, MAY_WRITE);
+        }
+        after = {
+          ...after,
+          atime: atime === undefined ? after.atime : atime === 'server' ? now : atime,
+          mtime: mtime === undefined ? after.mtime : mtime === 'server' ? now : mtime,
+        };
+        changed = true;
+      }
+      if (set.size !== undefined) {
+        if (set.size !== before.size) {
+          // truncate(2): the size change updates mtime and ctime.
+          after = { ...after, size: set.size, mtime: mtime === undefined ? now : after.mtime };
+          if (set.size < before.size && before.contentId !== undefined) {
+            // Last step before commit, serialized with writes by the transaction.
+            await this.blocks.truncate(before.contentId, set.size);
+          }
+        }
+        changed = true;
+      }
+      if (changed) after = { ...after, ctime: now, change: before.change + 1 };
+      if (after !== before) await tx.putInode(after);
+      return { before, after };
+    });
+  }
+
+  async lookup(cred: Credentials, dir: FileId, name: string): Promise<Inode> {
+    const isDot = name === '.';
+    const isDotDot = name === '..';
+    if (!isDot && !isDotDot) checkLookupName(name, this.maxName);
+    return this.meta.view(async (tx) => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_EXEC);
+      if (isDot) return d;
+      if (isDotDot) return d.id === ROOT_ID ? d : this.mustGet(tx, d.parent ?? ROOT_ID);
+      const e = await tx.lookup(dir, name);
+      if (e === undefined) throw new FsError('NOENT');
+      const child = await tx.getInode(e.id);
+      if (child === undefined) {
+        this.log.error({ dir, name, id: e.id }, 'directory entry points to a missing inode');
+        throw new FsError('IO');
+      }
+      return child;
+    });
+  }
+
+  async access(cred: Credentials, id: FileId, requested: number): Promise<{ granted: number; attr: Inode }> {
+    const attr = await this.getattr(id);
+    const r = mayAccess(cred, attr, MAY_READ);
+    const x = mayAccess(cred, attr, MAY_EXEC);
+    const w = !this.readOnly && mayAccess(cred, attr, MAY_WRITE);
+    let granted = r ? ACCESS_READ : 0;
+    // RFC 1813 §3.3.4: LOOKUP and DELETE mean something for directories only, EXECUTE for files only.
+    if (isDir(attr)) {
+      if (x) granted |= ACCESS_LOOKUP;
+      if (w && x) granted |= ACCESS_MODIFY | ACCESS_EXTEND | ACCESS_DELETE;
+    } else {
+      if (x) granted |= ACCESS_EXECUTE;
+      if (w) granted |= ACCESS_MODIFY | ACCESS_EXTEND;
+    }
+    return { granted: granted & requested, attr };
+  }
+
+  async readlink(_cred: Credentials, id: FileId): Promise<{ target: string; attr: Inode }> {
+    const attr = await this.getattr(id);
+    if (attr.type !== 'lnk') throw new FsError('INVAL');
+    return { target: attr.symlink ?? '', attr };
+  }
+
+  async read(
+    cred: Credentials,
+    id: FileId,
+    offset: number,
+    count: number,
+  ): Promise<{ data: Buffer; eof: boolean; attr: Inode }> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(count) || count < 0) {
+      throw new FsError('INVAL');
+    }
+    let attr = await this.getattr(id);
+    requireRegular(attr);
+    requireDataAccess(cred, attr, MAY_READ);
+    const size = attr.size;
+    const n = offset >= size ? 0 : Math.min(count, this.maxIo, size - offset);
+    let data: Buffer;
+    if (n === 0) data = Buffer.alloc(0);
+    else if (attr.contentId === undefined) data = Buffer.alloc(n);
+    else data = await this.blocks.read(attr.contentId, offset, n);
+    const now = this.clock();
+    if (!this.readOnly && atimeDue(attr.atime, attr.mtime, attr.ctime, now))
+      attr = await this.touchAtime(id, now, attr);
+    return { data, eof: offset + n >= size, attr };
+  }
+
+  async write(cred: Credentials, id: FileId, offset: number, data: Buffer, stable: StableHow): Promise<WriteResult> {
+    this.writable();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('INVAL');
+    const end = offset + data.length;
+    if (end > Number.MAX_SAFE_INTEGER) throw new FsError('FBIG');
+    const now = this.clock();
+    const { before, after } = await this.meta.update(async (tx) => {
+      const before = await this.mustGet(tx, id);
+      requireRegular(before);
+      requireDataAccess(cred, before, MAY_WRITE);
+      // POSIX write(2): a zero-length write changes nothing.
+      if (data.length === 0) return { before, after: before };
+      const contentId = before.contentId ?? this.contentIdOf(before);
+      // Inside the transaction so that data and size stay ordered against truncates and other writes.
+      await this.blocks.write(contentId, offset, data);
+      let mode = before.mode;
+      // write(2): a write by someone other than the owner (or root) clears setuid/setgid.
+      if ((mode & (S_ISUID | S_ISGID)) !== 0 && cred.uid !== 0 && cred.uid !== before.uid) mode &= ~(S_ISUID | S_ISGID);
+      const after: Inode = {
+        ...before,
+        mode,
+        size: end > before.size ? end : before.size,
+        mtime: now,
+        ctime: now,
+        change: before.change + 1,
+        contentId,
+      };
+      await tx.putInode(after);
+      return { before, after };
+    });
+    if (stable !== 'unstable' && after.contentId !== undefined) await this.blocks.commit(after.contentId);
+    return { before, after, count: data.length, committed: stable };
+  }
+
+  async commit(_cred: Credentials, id: FileId): Promise<WccResult> {
+    const after = await this.getattr(id);
+    if (after.type === 'reg' && after.contentId !== undefined) await this.blocks.commit(after.contentId);
+    return { before: after, after };
+  }
+
+  async create(cred: Credentials, dir: FileId, name: string, how: CreateHow): Promise<CreateResult> {
+    this.writable();
+    checkNewName(name, this.maxName);
+    const set = how.kind === 'exclusive' ? {} : how.set;
+    if (set.size !== undefined) this.checkSize(set.size);
+    const verf = how.kind === 'exclusive' ? how.verifier.toString('hex') : undefined;
+    const now = this.clock();
+    return this.meta.update(async (tx): Promise<CreateResult> => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
+      const e = await tx.lookup(dir, name);
+      if (e !== undefined) {
+        const existing = await this.mustGet(tx, e.id);
+        if (how.kind === 'guarded') throw new FsError('EXIST');
+        if (how.kind === 'exclusive') {
+          // RFC 1813 §3.3.8: the retransmission of the create that made this file succeeds.
+          if (existing.type === 'reg' && existing.createVerf === verf) {
+            return { obj: existing, dir: { before: d, after: d } };
+          }
+          throw new FsError('EXIST');
+        }
+        // UNCHECKED over an existing file: no error; only a size of 0 is applied (open(O_TRUNC)).
+        if (existing.type !== 'reg') throw new FsError(existing.type === 'dir' ? 'ISDIR' : 'EXIST');
+        let obj = existing;
+        if (set.size === 0 && existing.size !== 0) {
+          requireDataAccess(cred, existing, MAY_WRITE);
+          obj = { ...existing, size: 0, mtime: now, ctime: now, change: existing.change + 1 };
+          // Last step before commit, serialized with writes (as in setattr).
+          if (existing.contentId !== undefined) await this.blocks.truncate(existing.contentId, 0);
+          await tx.putInode(obj);
+        }
+        return { obj, dir: { before: d, after: d } };
+      }
+      return this.makeNode(tx, cred, d, name, 'reg', set, now, {
+        mode: (set.mode ?? (verf !== undefined ? 0o600 : 0o644)) & 0o7777,
+        createVerf: verf,
+      });
+    });
+  }
+
+  async mkdir(cred: Credentials, dir: FileId, name: string, set: SetAttrs): Promise<CreateResult> {
+    this.writable();
+    checkNewName(name, this.maxName);
+    const now = this.clock();
+    return this.meta.update(async (tx) => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
+      if ((await tx.lookup(dir, name)) !== undefined) throw new FsError('EXIST');
+      // mkdir(2): setuid/setgid in the requested mode are ignored; setgid is inherited from the parent.
+      let mode = (set.mode ?? 0o755) & 0o1777;
+      if ((d.mode & S_ISGID) !== 0) mode |= S_ISGID;
+      return this.makeNode(tx, cred, d, name, 'dir', { ...set, size: undefined }, now, { mode });
+    });
+  }
+
+  async symlink(cred: Credentials, dir: FileId, name: string, target: string, set: SetAttrs): Promise<CreateResult> {
+    this.writable();
+    checkNewName(name, this.maxName);
+    checkSymlinkTarget(target);
+    const now = this.clock();
+    return this.meta.update(async (tx) => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
+      if ((await tx.lookup(dir, name)) !== undefined) throw new FsError('EXIST');
+      return this.makeNode(tx, cred, d, name, 'lnk', { ...set, size: undefined }, now, {
+        mode: 0o777,
+        symlink: target,
+        size: Buffer.byteLength(target, 'utf8'),
+      });
+    });
+  }
+
+  async mknod(
+    cred: Credentials,
+    dir: FileId,
+    name: string,
+    type: Exclude<FileType, 'reg' | 'dir' | 'lnk'>,
+    set: SetAttrs,
+    rdev?: { major: number; minor: number },
+  ): Promise<CreateResult> {
+    this.writable();
+    if (type !== 'blk' && type !== 'chr' && type !== 'sock' && type !== 'fifo') throw new FsError('BADTYPE');
+    checkNewName(name, this.maxName);
+    const now = this.clock();
+    const dev =
+      type === 'blk' || type === 'chr' ? { major: rdev?.major ?? 0, minor: rdev?.minor ?? 0 } : { major: 0, minor: 0 };
+    return this.meta.update(async (tx) => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
+      if ((await tx.lookup(dir, name)) !== undefined) throw new FsError('EXIST');
+      return this.makeNode(tx, cred, d, name, type, { ...set, size: undefined }, now, {
+        mode: (set.mode ?? 0o644) & 0o7777,
+        rdev: dev,
+      });
+    });
+  }
+
+  async remove(cred: Credentials, dir: FileId, name: string): Promise<DirOpResult> {
+    this.writable();
+    checkRemoveName(name, this.maxName);
+    // unlink(2) of "..": it is a directory.
+    if (name === '..') throw new FsError('ISDIR');
+    const now = this.clock();
+    const { result, drop } = await this.meta.update(async (tx) => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
+      const e = await tx.lookup(dir, name);
+      if (e === undefined) throw new FsError('NOENT');
+      const child = await this.mustGet(tx, e.id);
+      if (isDir(child)) throw new FsError('ISDIR');
+      requireStickyOk(cred, d, child);
+      await tx.removeEntry(dir, name);
+      const drop = await this.unlinkInode(tx, child, now);
+      const after = this.dirChanged(d, now, 0);
+      await tx.putInode(after);
+      return { result: { dir: { before: d, after } }, drop };
+    });
+    await this.dropContent(drop);
+    return result;
+  }
+
+  async rmdir(cred: Credentials, dir: FileId, name: string): Promise<DirOpResult> {
+    this.writable();
+    checkRemoveName(name, this.maxName);
+    // rmdir(2) of "..": not empty (it holds at least `dir`).
+    if (name === '..') throw new FsError('NOTEMPTY');
+    const now = this.clock();
+    return this.meta.update(async (tx) => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
+      const e = await tx.lookup(dir, name);
+      if (e === undefined) throw new FsError('NOENT');
+      const child = await this.mustGet(tx, e.id);
+      requireDir(child);
+      requireStickyOk(cred, d, child);
+      if (await tx.hasEntries(child.id)) throw new FsError('NOTEMPTY');
+      await tx.removeEntry(dir, name);
+      await tx.deleteInode(child.id);
+      const after = this.dirChanged(d, now, -1);
+      await tx.putInode(after);
+      return { dir: { before: d, after } };
+    });
+  }
+
+  async rename(
+    cred: Credentials,
+    fromDir: FileId,
+    fromName: string,
+    toDir: FileId,
+    toName: string,
+  ): Promise<RenameResult> {
+    this.writable();
+    // rename(2): "." and ".." can be neither source nor target.
+    if (fromName === '.' || fromName === '..' || toName === '.' || toName === '..') throw new FsError('INVAL');
+    checkLookupName(fromName, this.maxName);
+    checkNewName(toName, this.maxName);
+    const now = this.clock();
+    const { result, drop } = await this.meta.update(async (tx) => {
+      const fdBefore = await this.mustGet(tx, fromDir);
+      const tdBefore = fromDir === toDir ? fdBefore : await this.mustGet(tx, toDir);
+      requireDir(fdBefore);
+      requireDir(tdBefore);
+      requireAccess(cred, fdBefore, MAY_WRITE | MAY_EXEC);
+      if (tdBefore !== fdBefore) requireAccess(cred, tdBefore, MAY_WRITE | MAY_EXEC);
+      const se = await tx.lookup(fromDir, fromName);
+      if (se === undefined) throw new FsError('NOENT');
+      const src = await this.mustGet(tx, se.id);
+      const unchanged = {
+        fromDir: { before: fdBefore, after: fdBefore },
+        toDir: { before: tdBefore, after: tdBefore },
+      };
+      if (fromDir === toDir && fromName === toName) return { result: unchanged, drop: undefined };
+      const de = await tx.lookup(toDir, toName);
+      // rename(2): if both names are links to the same file, do nothing and succeed.
+      if (de !== undefined && de.id === src.id) return { result: unchanged, drop: undefined };
+      requireStickyOk(cred, fdBefore, src);
+      const dst = de === undefined ? undefined : await this.mustGet(tx, de.id);
+      if (dst !== undefined) requireStickyOk(cred, tdBefore, dst);
+      const srcIsDir = isDir(src);
+      if (srcIsDir && fromDir !== toDir) {
+        // Moving a directory rewrites its "..": needs write permission on it (as Linux).
+        requireAccess(cred, src, MAY_WRITE);
+        await this.refuseOwnSubtree(tx, src.id, tdBefore);
+      }
+      if (dst !== undefined) {
+        if (srcIsDir && !isDir(dst)) throw new FsError('NOTDIR');
+        if (!srcIsDir && isDir(dst)) throw new FsError('ISDIR');
+        if (isDir(dst) && (await tx.hasEntries(dst.id))) throw new FsError('NOTEMPTY');
+      }
+      const p = new Pending();
+      let drop: string | undefined;
+      let toDelta = 0;
+      if (dst !== undefined) {
+        await tx.removeEntry(toDir, toName);
+        if (isDir(dst)) {
+          await tx.deleteInode(dst.id);
+          toDelta--;
+        } else {
+          drop = await this.unlinkInode(tx, dst, now);
+        }
+      }
+      if (srcIsDir && fromDir !== toDir) {
+        toDelta++;
+        if (toDelta > 0 && tdBefore.nlink >= this.maxLinks) throw new FsError('MLINK');
+      }
+      await tx.removeEntry(fromDir, fromName);
+      const td = p.cur(tdBefore);
+      const cookie = td.nextCookie ?? FIRST_COOKIE;
+      await tx.addEntry(toDir, toName, src.id, cookie);
+      // rename(2): the moved object's ctime changes; a moved directory's ".." now names the new parent.
+      p.set({
+        ...src,
+        ctime: now,
+        change: src.change + 1,
+        parent: srcIsDir ? toDir : src.parent,
+      });
+      const fromDelta = srcIsDir && fromDir !== toDir ? -1 : 0;
+      p.set(this.dirChanged(p.cur(fdBefore), now, fromDelta));
+      const tdNow = p.cur(tdBefore);
+      p.set({ ...this.dirChanged(tdNow, now, toDelta), nextCookie: cookie + 1 });
+      await p.flush(tx);
+      const fdAfter = p.cur(fdBefore);
+      const tdAfter = p.cur(tdBefore);
+      return {
+        result: { fromDir: { before: fdBefore, after: fdAfter }, toDir: { before: tdBefore, after: tdAfter } },
+        drop,
+      };
+    });
+    await this.dropContent(drop);
+    return result;
+  }
+
+  async link(cred: Credentials, id: FileId, dir: FileId, name: string): Promise<LinkResult> {
+    this.writable();
+    checkNewName(name, this.maxName);
+    const now = this.clock();
+    return this.meta.update(async (tx) => {
+      const file = await this.mustGet(tx, id);
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      // link(2): no hard links to directories.
+      if (isDir(file)) throw new FsError('PERM');
+      requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
+      if ((await tx.lookup(dir, name)) !== undefined) throw new FsError('EXIST');
+      if (file.nlink >= this.maxLinks) throw new FsError('MLINK');
+      const cookie = d.nextCookie ?? FIRST_COOKIE;
+      await tx.addEntry(dir, name, id, cookie);
+      const obj: Inode = { ...file, nlink: file.nlink + 1, ctime: now, change: file.change + 1 };
+      await tx.putInode(obj);
+      const after = { ...this.dirChanged(d, now, 0), nextCookie: cookie + 1 };
+      await tx.putInode(after);
+      return { obj, dir: { before: d, after } };
+    });
+  }
+
+  async readdir(cred: Credentials, dir: FileId, cookie: number, limit: number): Promise<ReaddirResult> {
+    if (!Number.isSafeInteger(cookie) || cookie < 0) throw new FsError('BADCOOKIE');
+    const max = Math.max(0, Math.floor(limit));
+    return this.meta.view(async (tx) => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_READ);
+      // RFC 1813 §3.3.16: a cookie this directory never handed out is BAD_COOKIE.
+      if (cookie > (d.nextCookie ?? FIRST_COOKIE)) throw new FsError('BADCOOKIE');
+      const entries = await tx.readdir(dir, cookie, max + 1);
+      const eof = entries.length <= max;
+      if (!eof) entries.length = max;
+      return { entries, eof, dir: d };
+    });
+  }
+
+  /**
+   * RFC 1813 §3.3.16 cookieverf: derived from what identifies this incarnation
+   * of the directory (id, generation, birth time), so it stays the same while
+   * the directory exists; cookies themselves are never reused, so the
+   * verifier need not change when entries come and go.
+   */
+  cookieVerifier(dir: Inode): Buffer {
+    const b = Buffer.allocUnsafe(8);
+    b.writeUInt32BE(dir.generation >>> 0, 0);
+    b.writeUInt32BE((dir.btime.sec ^ Math.imul(dir.btime.nsec, 0x9e3779b1) ^ dir.id) >>> 0, 4);
+    return b;
+  }
+
+  async statfs(): Promise<FsStats> {
+    const [u, used] = await Promise.all([this.meta.view((tx) => tx.usage()), this.blocks.usedBytes()]);
+    const free = Math.max(0, this.capacity - used);
+    const freeFiles = Math.max(0, this.maxFiles - u.inodes);
+    return {
+      totalBytes: this.capacity,
+      freeBytes: free,
+      availBytes: this.readOnly ? 0 : free,
+      totalFiles: this.maxFiles,
+      freeFiles,
+      availFiles: this.readOnly ? 0 : freeFiles,
+    };
+  }
+
+  // ---- helpers ----
+
+  private writable(): void {
+    if (this.readOnly) throw new FsError('ROFS');
+  }
+
+  private checkSize(size: number): void {
+    if (!Number.isInteger(size) || size < 0) throw new FsError('INVAL');
+    if (size > Number.MAX_SAFE_INTEGER) throw new FsError('FBIG');
+  }
+
+  private async mustGet(tx: MetadataReadTx, id: FileId): Promise<Inode> {
+    const ino = await tx.getInode(id);
+    if (ino === undefined) throw new FsError('STALE');
+    return ino;
+  }
+
+  /** Content id of a regular file: only [0-9a-f-], unique per incarnation of an inode. */
+  private contentIdOf(ino: Inode): string {
+    return `${this.shareId}-${ino.id}-${(ino.generation >>> 0).toString(16)}`;
+  }
+
+  /** A directory after an entry was added or removed: mtime/ctime now, nlink adjusted for subdirectories. */
+  private dirChanged(d: Inode, now: Timespec, nlinkDelta: number): Inode {
+    return { ...d, nlink: d.nlink + nlinkDelta, mtime: now, ctime: now, change: d.change + 1 };
+  }
+
+  /**
+   * Drop one link of a non-directory. Returns the content id to delete once
+   * the transaction has committed when that was the last link.
+   */
+  private async unlinkInode(tx: MetadataWriteTx, ino: Inode, now: Timespec): Promise<string | undefined> {
+    if (ino.nlink <= 1) {
+      await tx.deleteInode(ino.id);
+      return ino.contentId;
+    }
+    await tx.putInode({ ...ino, nlink: ino.nlink - 1, ctime: now, change: ino.change + 1 });
+    return undefined;
+  }
+
+  private async dropContent(contentId: string | undefined): Promise<void> {
+    if (contentId === undefined) return;
+    try {
+      await this.blocks.delete(contentId);
+    } catch (err) {
+      // The metadata is already consistent; the content is an orphan that costs space only.
+      this.log.warn({ err, contentId }, 'deleting content of a removed file failed');
+    }
+  }
+
+  /** rename(2): a directory cannot move into its own subtree (EINVAL). */
+  private async refuseOwnSubtree(tx: MetadataReadTx, moving: FileId, target: Inode): Promise<void> {
+    let p = target;
+    for (let depth = 0; ; depth++) {
+      if (p.id === moving) throw new FsError('INVAL', 'rename into own subtree');
+      if (p.id === ROOT_ID || p.parent === undefined || p.parent === p.id) return;
+      if (depth > 100_000) throw new FsError('LOOP');
+      p = await this.mustGet(tx, p.parent);
+    }
+  }
+
+  /** Shared tail of create/mkdir/symlink/mknod: allocate, apply owner rules and attributes, link into `d`. */
+  private async makeNode(
+    tx: MetadataWriteTx,
+    cred: Credentials,
+    d: Inode,
+    name: string,
+    type: FileType,
+    set: SetAttrs,
+    now: Timespec,
+    extra: Partial<Inode> & { mode: number },
+  ): Promise<CreateResult> {
+    const dir = type === 'dir';
+    if (dir && d.nlink >= this.maxLinks) throw new FsError('MLINK');
+    // New entries in a setgid directory take its group (BSD semantics); otherwise the caller's.
+    let gid = (d.mode & S_ISGID) !== 0 ? d.gid : cred.gid;
+    let uid = cred.uid;
+    if (set.uid !== undefined && set.uid !== uid) {
+      if (cred.uid !== 0) throw new FsError('PERM');
+      uid = set.uid;
+    }
+    if (set.gid !== undefined && set.gid !== gid) {
+      if (cred.uid !== 0 && !inGroup(cred, set.gid)) throw new FsError('PERM');
+      gid = set.gid;
+    }
+    let mode = extra.mode;
+    // As chmod(2): a non-root creator outside the file's group cannot set setgid on it.
+    if (!dir && cred.uid !== 0 && (mode & S_ISGID) !== 0 && !inGroup(cred, gid)) mode &= ~S_ISGID;
+    const id = await tx.allocateId();
+    const generation = newGeneration();
+    const atime = set.atime === undefined || set.atime === 'server' ? now : checkTime(set.atime);
+    const mtime = set.mtime === undefined || set.mtime === 'server' ? now : checkTime(set.mtime);
+    const obj: Inode = {
+      id,
+      generation,
+      type,
+      nlink: dir ? 2 : 1,
+      uid,
+      gid,
+      size: dir ? DIR_SIZE : (set.size ?? 0),
+      rdev: { major: 0, minor: 0 },
+      atime,
+      mtime,
+      ctime: now,
+      btime: now,
+      change: 1,
+      ...extra,
+      mode,
+    };
+    if (extra.createVerf === undefined) delete obj.createVerf;
+    if (type === 'reg') obj.contentId = this.contentIdOf(obj);
+    if (dir) {
+      obj.nextCookie = FIRST_COOKIE;
+      obj.parent = d.id;
+    }
+    await tx.putInode(obj);
+    const cookie = d.nextCookie ?? FIRST_COOKIE;
+    await tx.addEntry(d.id, name, id, cookie);
+    const after = { ...this.dirChanged(d, now, dir ? 1 : 0), nextCookie: cookie + 1 };
+    await tx.putInode(after);
+    return { obj, dir: { before: d, after } };
+  }
+
+  /** relatime atime update after a read (see times.ts); a concurrent removal just skips it. */
+  private async touchAtime(id: FileId, now: Timespec, seen: Inode): Promise<Inode> {
+    try {
+      return await this.meta.update(async (tx) => {
+        const cur = await tx.getInode(id);
+        if (cur === undefined) return seen;
+        if (!atimeDue(cur.atime, cur.mtime, cur.ctime, now) || compareTime(cur.atime, now) >= 0) return cur;
+        // atime is not a change: ctime and the change counter stay.
+        const after = { ...cur, atime: now };
+        await tx.putInode(after);
+        return after;
+      });
+    } catch (err) {
+      this.log.warn({ err, id }, 'atime update failed');
+      return seen;
+    }
+  }
+}
