@@ -109,10 +109,6 @@ export const FSF3_CANSETTIME = 0x0010;
 
 /** Largest file offset the server handles: numbers stay exact up to 2^53 - 1. */
 export const NFS3_MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
-/** Longest file name component accepted (reported by PATHCONF name_max). */
-export const NFS3_NAME_MAX = 255;
-/** Longest symlink target accepted (Linux PATH_MAX minus the terminating NUL). */
-export const NFS3_PATH_MAX = 4095;
 /** Hard-link limit reported by PATHCONF. */
 export const NFS3_LINK_MAX = 32000;
 /** Default and largest READ/WRITE transfer size (FSINFO rtmax/wtmax). */
@@ -121,8 +117,8 @@ export const NFS3_DEFAULT_MAX_IO = 1024 * 1024;
 export const NFS3_DTPREF = 64 * 1024;
 
 /**
- * Upper bound on the encoded length of names and paths we are willing to
- * decode at all. Longer inputs are garbage (GARBAGE_ARGS); lengths between
- * the name/path limits above and this bound get NAMETOOLONG.
+ * Upper bound on the encoded length of names and paths decoded at all:
+ * longer inputs are GARBAGE_ARGS. Shorter ones reach the VFS, whose name
+ * rules answer NAMETOOLONG past NAME_MAX/PATH_MAX.
  */
 export const NFS3_MAX_DECODED_NAME = 8192;

@@ -90,7 +90,8 @@ export class Nfs3Context {
         if (!call.authSys) throw new AuthRejected(AuthStat.AUTH_BADCRED);
         return squash(call.authSys, opts);
       case AUTH_NONE:
-        return squash(undefined, opts);
+        // RFC 5531 §10.1: AUTH_NONE callers are anonymous, whatever the squash options.
+        return { uid: opts.anonUid, gid: opts.anonGid, gids: [] };
       default:
         throw new AuthRejected(AuthStat.AUTH_TOOWEAK);
     }

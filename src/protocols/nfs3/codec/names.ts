@@ -1,29 +1,20 @@
 import { isUtf8 } from 'node:buffer';
 import { FsError } from '../../../core/errors.js';
-import { NFS3_NAME_MAX, NFS3_PATH_MAX } from '../constants.js';
 
 /*
  * RFC 1813 §2.5 leaves the character set of filename3/nfspath3 to the server.
  * DittoFS stores names as UTF-8 (the same names are served over SMB, which
  * is Unicode), so bytes that are not valid UTF-8 are refused with
  * NFS3ERR_INVAL rather than silently mangled into U+FFFD, which could make
- * two different wire names collide.
+ * two different wire names collide. Every other name rule (length, '/',
+ * NUL, "." and "..") is the VFS's (core/vfs/names.ts).
  */
 
-/** A filename3 component as a string; INVAL for bad bytes, NAMETOOLONG past PATHCONF name_max. */
+/** A filename3 or nfspath3 as a string; INVAL for bytes that are not UTF-8. */
 export function toFileName(raw: Buffer): string {
-  if (raw.length > NFS3_NAME_MAX) throw new FsError('NAMETOOLONG');
-  if (!isUtf8(raw)) throw new FsError('INVAL', 'file name is not valid UTF-8');
-  // A component never contains a separator or NUL (the VFS checks too; this
-  // keeps hostile names from reaching any store).
-  if (raw.includes(0x2f) || raw.includes(0)) throw new FsError('INVAL', 'file name contains "/" or NUL');
+  if (!isUtf8(raw)) throw new FsError('INVAL', 'name is not valid UTF-8');
   return raw.toString('utf8');
 }
 
-/** An nfspath3 (symlink target) as a string. */
-export function toPath(raw: Buffer): string {
-  if (raw.length > NFS3_PATH_MAX) throw new FsError('NAMETOOLONG');
-  if (!isUtf8(raw)) throw new FsError('INVAL', 'path is not valid UTF-8');
-  if (raw.includes(0)) throw new FsError('INVAL', 'path contains NUL');
-  return raw.toString('utf8');
-}
+/** An nfspath3 (symlink target): same rule as a file name. */
+export const toPath = toFileName;

@@ -1,6 +1,7 @@
 import { readFh } from '../codec/decode.js';
 import { writePostOpAttr } from '../codec/encode.js';
-import { NFS3_LINK_MAX, NFS3_NAME_MAX, Nfs3Status } from '../constants.js';
+import { DEFAULT_MAX_NAME_BYTES } from '../../../core/vfs/names.js';
+import { NFS3_LINK_MAX, Nfs3Status } from '../constants.js';
 import type { Target } from '../context.js';
 import { failWithAttr } from './replies.js';
 import type { Nfs3Procedure } from './types.js';
@@ -20,7 +21,7 @@ export const pathconfProc: Nfs3Procedure = {
       reply.uint32(Nfs3Status.OK);
       writePostOpAttr(reply, t.fsid, t.attr);
       reply.uint32(NFS3_LINK_MAX);
-      reply.uint32(NFS3_NAME_MAX);
+      reply.uint32(DEFAULT_MAX_NAME_BYTES);
       reply.bool(true); // no_trunc
       reply.bool(true); // chown_restricted
       reply.bool(false); // case_insensitive
