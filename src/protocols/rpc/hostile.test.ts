@@ -21,7 +21,7 @@ import {
 import { DEFAULT_MAX_RECORD_SIZE, RecordDecoder, frameRecord } from './record-marking.js';
 import type { RpcServer } from './server.js';
 import { TOY, TOY_PROG, ToyProgram, startToyServer } from './testing/toy-program.js';
-import { AUTH_NONE, AUTH_SYS, AcceptStat, AuthStat, type RpcPeer } from './types.js';
+import { AUTH_NONE, AUTH_SYS, AcceptStat, AuthStat, type OpaqueAuth, type RpcPeer } from './types.js';
 
 /** mulberry32: small seeded PRNG so failures reproduce. */
 function prng(seed: number): () => number {
@@ -41,7 +41,7 @@ function randomBytes(rand: () => number, n: number): Buffer {
   return b;
 }
 
-const none = { flavor: AUTH_NONE, body: Buffer.alloc(0) };
+const none: OpaqueAuth = { flavor: AUTH_NONE, body: Buffer.alloc(0) };
 
 function validCall(xid: number, proc: number = TOY.ECHO, cred = none): Buffer {
   const w = new XdrWriter();
