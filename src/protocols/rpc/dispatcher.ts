@@ -89,9 +89,20 @@ export class RpcDispatcher {
   /**
    * Process one RPC message. Resolves to the reply message as buffers (the
    * first one starting with `headroom` unused bytes, for a record mark), or
-   * null when no reply is due. Never rejects.
+   * null when no reply is due. Never rejects: a failure outside a handler
+   * (a program's isNonIdempotent or supportsVersion throwing) is logged and
+   * the call dropped, so one bad call cannot take the process down.
    */
   async dispatch(msg: Buffer, peer: RpcPeer, headroom: number): Promise<Buffer[] | null> {
+    try {
+      return await this.process(msg, peer, headroom);
+    } catch (err) {
+      this.logger.error({ err, client: peer.address }, 'rpc: dispatch failed, call dropped');
+      return null;
+    }
+  }
+
+  private async process(msg: Buffer, peer: RpcPeer, headroom: number): Promise<Buffer[] | null> {
     const decoded = decodeCallHeader(msg);
     if (decoded.kind === 'drop') {
       this.logger.debug({ client: peer.address, reason: decoded.reason }, 'rpc: message dropped');

@@ -220,6 +220,51 @@ describe('RpcServer concurrency', () => {
   });
 });
 
+describe('RpcServer connection edge cases', () => {
+  it('answers calls sent before the client half-closes, then ends the connection', async () => {
+    const { server, port } = await startToyServer();
+    cleanups.push(() => server.close());
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const replies: number[] = [];
+    const decoder = new RecordDecoder((rec) => replies.push(rec.readUInt32BE(0)));
+    socket.on('data', (c: Buffer) => decoder.push(c));
+    const ended = new Promise((r) => socket.once('end', r));
+    const none = { flavor: AUTH_NONE, body: Buffer.alloc(0) };
+    for (const [xid, ms] of [
+      [1, 40],
+      [2, 0],
+    ]) {
+      const w = new XdrWriter();
+      encodeCallHeader(w, { xid, prog: TOY_PROG, vers: 1, proc: TOY.DELAY, cred: none, verf: none });
+      w.uint32(ms).uint32(xid);
+      socket.write(Buffer.concat(frameRecord(w.toBuffers())));
+    }
+    socket.end();
+    await ended;
+    expect(replies.sort()).toEqual([1, 2]);
+    socket.destroy();
+  });
+
+  it('drops a call whose program misbehaves outside its handler, and keeps serving', async () => {
+    const broken: RpcProgram = {
+      prog: 0x20000777,
+      name: 'broken',
+      minVers: 1,
+      maxVers: 1,
+      isNonIdempotent: () => {
+        throw new Error('bug');
+      },
+      handle: async () => 'success',
+    };
+    const { client } = await setup({ programs: [broken] });
+    await expect(client.call(broken.prog, 1, 0, Buffer.alloc(0), { timeoutMs: 150 })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+    });
+    expect(await client.call(TOY_PROG, 1, TOY.NULL, Buffer.alloc(0))).toMatchObject({ acceptStat: AcceptStat.SUCCESS });
+  });
+});
+
 describe('RpcServer write backpressure', () => {
   it('stops starting calls while a client does not read its replies, and resumes when it does', async () => {
     const { server, toy, port } = await startToyServer();

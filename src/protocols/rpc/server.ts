@@ -49,6 +49,8 @@ class TcpConnection {
   private inFlight = 0;
   private paused = false;
   private closed = false;
+  /** The client half-closed: finish its calls, then end our side. */
+  private ended = false;
   readonly peer: RpcPeer;
 
   constructor(
@@ -71,6 +73,10 @@ class TcpConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.pump());
+    socket.on('end', () => {
+      this.ended = true;
+      this.pump();
+    });
     socket.on('error', (err) => this.logger.debug({ err, client: this.peer.address }, 'rpc: connection error'));
     socket.on('close', () => {
       this.closed = true;
@@ -111,6 +117,10 @@ class TcpConnection {
       const record = this.queue.shift() as Buffer;
       this.inFlight++;
       void this.dispatcher.dispatch(record, this.peer, 4).then((reply) => this.onReply(reply));
+    }
+    if (this.ended && this.queue.length === 0 && this.inFlight === 0) {
+      this.socket.end();
+      return;
     }
     const blocked = this.queue.length > 0 || this.inFlight >= this.maxInFlight || this.socket.writableNeedDrain;
     if (blocked && !this.paused) {
@@ -184,7 +194,9 @@ export class RpcServer {
   }
 
   listenTcp(port: number, host?: string): Promise<{ port: number }> {
-    const server = net.createServer((socket) => {
+    // allowHalfOpen: a client may send its calls and shut down its sending
+    // side; the replies still go out before the connection ends.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
       const conn = new TcpConnection(socket, this, this.dispatcher, this.logger, this.maxRecordSize, this.maxInFlight);
       this.connections.add(conn);
     });
