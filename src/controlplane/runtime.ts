@@ -5,9 +5,10 @@ import { silentLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Share } from '../core/share.js';
 import { Vfs } from '../core/vfs/vfs.js';
-import { MemoryMetadataStore } from '../storage/metadata/memory/memory-store.js';
-import { MemoryBlockStore } from '../storage/block/memory-store.js';
-import { FsBlockStore } from '../storage/block/fs-store.js';
+import { MemoryMetadataStore } from '../storage/metadata/memory/index.js';
+import { MemoryBlockStore } from '../storage/block/memory/index.js';
+import { FsBlockStore } from '../storage/block/fs/index.js';
+import type { MetadataStore } from '../storage/metadata/store.js';
 import type { BlockStore } from '../storage/block/store.js';
 import { RpcServer } from '../protocols/rpc/server.js';
 import { PortmapRegistry, createPortmapProgram } from '../protocols/portmap/index.js';
@@ -34,6 +35,7 @@ export class Runtime {
   private server?: RpcServer;
   private portmapServer?: RpcServer;
   private boundPort = 0;
+  private readonly stores = new Map<string, { meta: MetadataStore; blocks: BlockStore }>();
 
   constructor(
     readonly config: ServerConfig,
@@ -95,9 +97,11 @@ export class Runtime {
       blocks = new MemoryBlockStore();
     }
     const id = this.shares.nextId();
+    const meta = new MemoryMetadataStore();
+    this.stores.set(sc.name, { meta, blocks });
     const vfs = await Vfs.create({
       shareId: id,
-      meta: new MemoryMetadataStore(),
+      meta,
       blocks,
       readOnly: sc.readOnly,
       logger: this.logger.child({ share: sc.name }),
@@ -126,9 +130,11 @@ export class Runtime {
   async stop(): Promise<void> {
     await this.portmapServer?.close();
     await this.server?.close();
-    for (const s of this.shares.list()) {
-      this.shares.remove(s.name);
-      await (s.vfs as Vfs).close?.();
+    for (const s of this.shares.list()) this.shares.remove(s.name);
+    for (const { meta, blocks } of this.stores.values()) {
+      await blocks.close();
+      await meta.close();
     }
+    this.stores.clear();
   }
 }

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, destination, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -15,7 +15,7 @@ export function createLogger(opts: { level?: string; destination?: number | stri
       base: { app: 'dfs' },
       redact: { paths: ['password', '*.password', 'secret', '*.secret', 'token', '*.token'], censor: '[redacted]' },
     },
-    pino.destination({ dest: opts.destination ?? 2, sync: false }),
+    destination({ dest: opts.destination ?? 2, sync: false }),
   );
 }
 
