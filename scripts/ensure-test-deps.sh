@@ -15,6 +15,7 @@ PACKAGES="
   qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils gzip
   gcc libc6-dev iproute2
   libnfs-utils rpcbind nfs-common
+  postgresql
   ${DFS_E2E_EXTRA_PACKAGES:-}
 "
 
