@@ -87,9 +87,8 @@ function requireDir(i: Inode): void {
 /** Drop the exclusive-create verifier (RFC 1813 §3.3.8: it lives only until the first SETATTR). */
 function withoutVerf(i: Inode): Inode {
   if (i.createVerf === undefined) return i;
-  const copy = { ...i };
-  delete copy.createVerf;
-  return copy;
+  const { createVerf: _dropped, ...rest } = i;
+  return rest;
 }
 
 /** Dirty inodes of one transaction, keyed by id so that one object (e.g. fromDir === toDir) gets all changes. */
@@ -408,10 +407,9 @@ export class Vfs implements VfsApi {
         }
         return { obj, dir: { before: d, after: d } };
       }
-      return this.makeNode(tx, cred, d, name, 'reg', set, now, {
-        mode: (set.mode ?? (verf !== undefined ? 0o600 : 0o644)) & 0o7777,
-        createVerf: verf,
-      });
+      if (verf !== undefined)
+        return this.makeNode(tx, cred, d, name, 'reg', set, now, { mode: 0o600, createVerf: verf });
+      return this.makeNode(tx, cred, d, name, 'reg', set, now, { mode: (set.mode ?? 0o644) & 0o7777 });
     });
   }
 
@@ -787,7 +785,6 @@ export class Vfs implements VfsApi {
       ...extra,
       mode,
     };
-    if (extra.createVerf === undefined) delete obj.createVerf;
     if (type === 'reg') obj.contentId = this.contentIdOf(obj);
     if (dir) {
       obj.nextCookie = FIRST_COOKIE;

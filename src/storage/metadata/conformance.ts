@@ -67,14 +67,22 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
       expect(await store.view((tx) => tx.getInode(42))).toBeUndefined();
     });
 
-    it('does not let callers alias stored inodes', async () => {
-      await store.update((tx) => tx.putInode(sampleInode(5)));
+    it('does not let callers alias stored inodes (mutating a read or written object has no effect or throws)', async () => {
+      const mine = sampleInode(5);
+      await store.update((tx) => tx.putInode(mine));
+      mine.mode = 0o777;
+      mine.atime.sec = 2;
       const a = await store.view((tx) => tx.getInode(5));
-      a!.mode = 0o777;
-      a!.mtime.sec = 1;
+      try {
+        a!.mode = 0o777;
+        a!.mtime.sec = 1;
+      } catch (e) {
+        expect(e).toBeInstanceOf(TypeError);
+      }
       const b = await store.view((tx) => tx.getInode(5));
       expect(b!.mode).toBe(0o644);
       expect(b!.mtime.sec).toBe(1_700_000_000);
+      expect(b!.atime.sec).toBe(1_700_000_000);
     });
 
     it('adds, looks up and removes directory entries', async () => {

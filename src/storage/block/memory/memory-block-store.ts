@@ -50,9 +50,10 @@ export class MemoryBlockStore implements BlockStore {
 
   async read(contentId: string, offset: number, length: number): Promise<Buffer> {
     checkRange(offset, length);
-    const out = Buffer.alloc(length);
     const c = this.contents.get(contentId);
-    if (c === undefined) return out;
+    if (c === undefined) return Buffer.alloc(length);
+    // Uninitialised, then every byte is either copied or zeroed below: one pass, no double fill.
+    const out = Buffer.allocUnsafe(length);
     const end = Math.min(offset + length, c.size);
     let pos = offset;
     while (pos < end) {
@@ -61,8 +62,10 @@ export class MemoryBlockStore implements BlockStore {
       const n = Math.min(MEMORY_CHUNK_SIZE - within, end - pos);
       const chunk = c.chunks.get(index);
       if (chunk !== undefined) chunk.copy(out, pos - offset, within, within + n);
+      else out.fill(0, pos - offset, pos - offset + n);
       pos += n;
     }
+    if (pos - offset < length) out.fill(0, Math.max(0, pos - offset));
     return out;
   }
 

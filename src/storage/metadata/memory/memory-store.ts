@@ -3,16 +3,35 @@ import type { DirEntry, FileId, Inode } from '../../../core/types.js';
 import type { MetadataReadTx, MetadataStore, MetadataWriteTx } from '../store.js';
 import { DirIndex } from './dir-index.js';
 
-/** Copy an inode so that callers never share objects with the committed state. */
-function cloneInode(i: Inode): Inode {
-  return {
-    ...i,
-    rdev: { major: i.rdev.major, minor: i.rdev.minor },
-    atime: { sec: i.atime.sec, nsec: i.atime.nsec },
-    mtime: { sec: i.mtime.sec, nsec: i.mtime.nsec },
-    ctime: { sec: i.ctime.sec, nsec: i.ctime.nsec },
-    btime: { sec: i.btime.sec, nsec: i.btime.nsec },
+/**
+ * The stored form of an inode: a deep-frozen copy. Copying on write and
+ * handing out the frozen object on read keeps the hot read path
+ * allocation-free while no caller can alter committed state through an
+ * object it holds (mutation attempts throw in strict-mode code).
+ */
+function freezeCopy(i: Inode): Inode {
+  const c: Inode = {
+    id: i.id,
+    generation: i.generation,
+    type: i.type,
+    mode: i.mode,
+    nlink: i.nlink,
+    uid: i.uid,
+    gid: i.gid,
+    size: i.size,
+    rdev: Object.freeze({ major: i.rdev.major, minor: i.rdev.minor }),
+    atime: Object.freeze({ sec: i.atime.sec, nsec: i.atime.nsec }),
+    mtime: Object.freeze({ sec: i.mtime.sec, nsec: i.mtime.nsec }),
+    ctime: Object.freeze({ sec: i.ctime.sec, nsec: i.ctime.nsec }),
+    btime: Object.freeze({ sec: i.btime.sec, nsec: i.btime.nsec }),
+    change: i.change,
   };
+  if (i.symlink !== undefined) c.symlink = i.symlink;
+  if (i.contentId !== undefined) c.contentId = i.contentId;
+  if (i.createVerf !== undefined) c.createVerf = i.createVerf;
+  if (i.nextCookie !== undefined) c.nextCookie = i.nextCookie;
+  if (i.parent !== undefined) c.parent = i.parent;
+  return Object.freeze(c);
 }
 
 function regBytes(i: Inode | undefined | null): number {
@@ -42,8 +61,7 @@ class ReadTx implements MetadataReadTx {
   constructor(protected readonly c: Committed) {}
 
   async getInode(id: FileId): Promise<Inode | undefined> {
-    const i = this.c.inodes.get(id);
-    return i === undefined ? undefined : cloneInode(i);
+    return this.c.inodes.get(id);
   }
   async lookup(dir: FileId, name: string): Promise<DirEntry | undefined> {
     return this.c.dirs.get(dir)?.byName.get(name);
@@ -95,7 +113,7 @@ class WriteTx extends ReadTx implements MetadataWriteTx {
   override async getInode(id: FileId): Promise<Inode | undefined> {
     this.live();
     const o = this.inodes.get(id);
-    if (o !== undefined) return o === null ? undefined : cloneInode(o);
+    if (o !== undefined) return o === null ? undefined : o;
     return super.getInode(id);
   }
 
@@ -181,7 +199,7 @@ class WriteTx extends ReadTx implements MetadataWriteTx {
 
   async putInode(inode: Inode): Promise<void> {
     this.live();
-    this.inodes.set(inode.id, cloneInode(inode));
+    this.inodes.set(inode.id, freezeCopy(inode));
   }
 
   async deleteInode(id: FileId): Promise<void> {
