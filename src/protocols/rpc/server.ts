@@ -214,11 +214,12 @@ export class RpcServer {
   listenUdp(port: number, host?: string): Promise<{ port: number }> {
     const isV6 = host !== undefined && net.isIPv6(host);
     const socket = dgram.createSocket({ type: isV6 ? 'udp6' : 'udp4' });
-    socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo));
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, host, () => {
         socket.off('error', reject);
+        const local = socket.address();
+        socket.on('message', (msg, rinfo) => this.onDatagram(socket, local, msg, rinfo));
         socket.on('error', (err) => this.logger.warn({ err }, 'rpc: UDP socket error'));
         this.udpSockets.push(socket);
         resolve({ port: socket.address().port });
@@ -251,8 +252,7 @@ export class RpcServer {
     }
   }
 
-  private onDatagram(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const local = socket.address();
+  private onDatagram(socket: dgram.Socket, local: net.AddressInfo, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const peer: RpcPeer = {
       transport: 'udp',
       address: plainAddress(rinfo.address),
