@@ -249,6 +249,30 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
       expect(await store.view((tx) => tx.getInode(90))).toBeDefined();
     });
 
+    it('gives a view one consistent snapshot even when an update commits while it runs', async () => {
+      await store.update(async (tx) => {
+        await tx.putInode(sampleInode(95, { size: 1 }));
+        await tx.putInode(sampleInode(96, { size: 1 }));
+      });
+      let inside!: () => void;
+      const started = new Promise<void>((r) => (inside = r));
+      const seen = store.view(async (tx) => {
+        const a = (await tx.getInode(95))!.size;
+        inside();
+        await new Promise((r) => setTimeout(r, 20));
+        const b = (await tx.getInode(96))!.size;
+        return [a, b];
+      });
+      await started;
+      const u = store.update(async (tx) => {
+        await tx.putInode(sampleInode(95, { size: 2 }));
+        await tx.putInode(sampleInode(96, { size: 2 }));
+      });
+      expect(await seen).toEqual([1, 1]);
+      await u;
+      expect((await store.view((tx) => tx.getInode(96)))!.size).toBe(2);
+    });
+
     it('serializes concurrent updates (no lost read-modify-write)', async () => {
       await store.update((tx) => tx.putInode(sampleInode(100, { size: 0 })));
       await Promise.all(
