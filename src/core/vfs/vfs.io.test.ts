@@ -230,3 +230,18 @@ describe('Vfs over the fs block store', () => {
     }
   });
 });
+
+describe('Vfs never exposes bytes beyond the logical size', () => {
+  it('reads zeros where a failed write left data past the end, after growing by truncate or by a later write', async () => {
+    const f = await makeVfs();
+    const { obj } = await f.vfs.create(ALICE, f.vfs.root(), 'f', { kind: 'guarded', set: {} });
+    await f.vfs.write(ALICE, obj.id, 0, Buffer.from('ab'), 'unstable');
+    // Simulate data that reached the block store while its metadata transaction failed.
+    await f.blocks.write(obj.contentId!, 2, Buffer.from('GARBAGE'));
+    await f.vfs.setattr(ALICE, obj.id, { size: 5 });
+    expect((await f.vfs.read(ALICE, obj.id, 0, 5)).data.equals(Buffer.from([0x61, 0x62, 0, 0, 0]))).toBe(true);
+    await f.blocks.write(obj.contentId!, 5, Buffer.from('JUNK'));
+    await f.vfs.write(ALICE, obj.id, 10, Buffer.from('z'), 'unstable');
+    expect((await f.vfs.read(ALICE, obj.id, 5, 6)).data.equals(Buffer.from([0, 0, 0, 0, 0, 0x7a]))).toBe(true);
+  });
+});

@@ -252,9 +252,10 @@ export class Vfs implements VfsApi {
         if (set.size !== before.size) {
           // truncate(2): the size change updates mtime and ctime.
           after = { ...after, size: set.size, mtime: mtime === undefined ? now : after.mtime };
-          if (set.size < before.size && before.contentId !== undefined) {
-            // Last step before commit, serialized with writes by the transaction.
-            await this.blocks.truncate(before.contentId, set.size);
+          if (before.contentId !== undefined) {
+            // Last step before commit, serialized with writes by the transaction. Growing cuts at the
+            // old size: whatever lies beyond the logical size is garbage and must read as zeros.
+            await this.blocks.truncate(before.contentId, Math.min(set.size, before.size));
           }
         }
         changed = true;
@@ -346,6 +347,9 @@ export class Vfs implements VfsApi {
       // POSIX write(2): a zero-length write changes nothing.
       if (data.length === 0) return { before, after: before };
       const contentId = before.contentId ?? this.contentIdOf(before);
+      // Bytes past the logical size are garbage (e.g. from a write whose transaction failed):
+      // cut them before leaving a hole, so that the hole reads as zeros.
+      if (offset > before.size) await this.blocks.truncate(contentId, before.size);
       // Inside the transaction so that data and size stay ordered against truncates and other writes.
       await this.blocks.write(contentId, offset, data);
       let mode = before.mode;
