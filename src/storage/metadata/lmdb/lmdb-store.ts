@@ -24,9 +24,10 @@ export interface LmdbMetadataStoreOptions {
  *
  * Updates are serialized by an async lock and buffered in an overlay
  * ({@link LmdbWriteTx}) that is applied in one LMDB write transaction. The
- * lock is released as soon as that commit is visible, while the caller's
- * promise resolves only once it is flushed to disk (lmdb-js `overlappingSync`),
- * so the next update's work overlaps the previous update's fsync.
+ * lock is released as soon as that commit is queued: the next update reads
+ * through the queued overlays, and lmdb-js runs the commits queued meanwhile
+ * in one LMDB transaction (group commit), in order. The caller's promise
+ * resolves only once its commit is flushed to disk (`overlappingSync`).
  */
 export class LmdbMetadataStore implements MetadataStore {
   readonly kind = 'lmdb';
@@ -34,6 +35,9 @@ export class LmdbMetadataStore implements MetadataStore {
   private readonly ids: IdCounter = { next: 1 };
   /** Tail of the update queue: resolves when the last queued update has committed or failed. */
   private writeTail: Promise<void> = Promise.resolve();
+  /** Updates whose callback has finished and whose commit is queued but not yet visible, oldest first. */
+  private readonly queued: LmdbWriteTx[] = [];
+  private lastCommit: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
 
   constructor(private readonly opts: LmdbMetadataStoreOptions) {
@@ -83,29 +87,37 @@ export class LmdbMetadataStore implements MetadataStore {
     const previous = this.writeTail;
     let release!: () => void;
     this.writeTail = new Promise<void>((r) => (release = r));
-    let released = false;
+    let tx: LmdbWriteTx;
+    let result: T;
+    let commit: Promise<unknown>;
     try {
       await previous;
-      const tx = new LmdbWriteTx(dbs, this.ids);
-      let result: T;
+      tx = new LmdbWriteTx(dbs, this.ids, this.queued.slice());
       try {
         result = await fn(tx);
       } finally {
         tx.close();
       }
-      try {
-        await dbs.env.transaction(() => tx.apply());
-      } catch (err) {
-        this.logger.error({ err }, 'metadata commit failed');
-        throw err;
-      }
-      release();
-      released = true;
-      await this.durable(dbs);
-      return result;
+      // Queue the commit before the next update may start, so commits apply in update order.
+      const applying = tx;
+      commit = dbs.env.transaction(() => applying.apply());
+      this.queued.push(tx);
+      this.lastCommit = commit;
     } finally {
-      if (!released) release();
+      release();
     }
+    try {
+      await commit;
+    } catch (err) {
+      tx.applied = false;
+      this.logger.error({ err }, 'metadata commit failed');
+      throw err;
+    } finally {
+      // Visible in LMDB now (or never): later updates read it from there.
+      this.queued.splice(this.queued.indexOf(tx), 1);
+    }
+    if (this.opts.noSync !== true) await dbs.env.flushed;
+    return result;
   }
 
   async close(): Promise<void> {
@@ -113,6 +125,7 @@ export class LmdbMetadataStore implements MetadataStore {
     if (dbs === undefined) return;
     // Let queued updates finish before the environment goes away.
     await this.writeTail;
+    await this.lastCommit.catch(() => undefined);
     this.dbs = undefined;
     await dbs.env.close();
     this.logger.debug({ path: this.opts.path }, 'metadata store closed');

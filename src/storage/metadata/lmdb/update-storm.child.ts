@@ -1,7 +1,7 @@
 /**
  * A child process for the crash test (lmdb-store.crash.test.ts): runs a storm
  * of create / link / rename / remove updates against the store at argv[2],
- * the way core/vfs drives a store, until it is killed. It prints "ops N" now
+ * the way core/vfs drives a store, eight at a time, until it is killed. It prints "ops N" now
  * and then so the test can kill it in the middle of the storm.
  */
 import { ROOT_ID, type FileId, type Inode } from '../../../core/types.js';
@@ -30,6 +30,12 @@ function inode(id: FileId, type: 'dir' | 'reg', over: Partial<Inode> = {}): Inod
     ...(type === 'dir' ? { nextCookie: 3, parent: ROOT_ID } : {}),
     ...over,
   };
+}
+
+let made = 0;
+/** A name no earlier run of this script used (runs restart after each kill). */
+function unique(): string {
+  return `${process.pid}-${made++}`;
 }
 
 function pick<T>(xs: readonly T[]): T {
@@ -68,46 +74,51 @@ async function main(): Promise<void> {
   });
   const files = STORM_DIRS.slice(1);
   let ops = 0;
-  for (;;) {
-    const r = Math.random();
-    await store.update(async (tx) => {
-      const dir = pick(files);
-      if (r < 0.4) {
-        const id = await tx.allocateId();
-        await tx.putInode(inode(id, 'reg', { size: 100 }));
-        await tx.addEntry(dir, `f${id}`, id, await nextCookie(tx, dir));
-      } else if (r < 0.55) {
-        const e = await randomEntry(tx, dir);
-        if (e === undefined) return;
-        const i = (await tx.getInode(e.id))!;
-        await tx.putInode({ ...i, nlink: i.nlink + 1 });
-        const to = pick(files);
-        const name = `l${e.id}-${ops}`;
-        await tx.addEntry(to, name, e.id, await nextCookie(tx, to));
-      } else if (r < 0.8) {
-        const e = await randomEntry(tx, dir);
-        if (e === undefined) return;
-        const to = pick(files);
-        const victim = await randomEntry(tx, to);
-        // Rename over an existing name half the time, as rename(2) may.
-        const name = victim !== undefined && victim.name !== e.name && Math.random() < 0.5 ? victim.name : `r${ops}`;
-        await tx.removeEntry(dir, e.name);
-        const old = await tx.lookup(to, name);
-        if (old !== undefined) {
-          await tx.removeEntry(to, name);
-          await unlink(tx, old.id);
+  // Several updates in flight at once, as a busy server has, so commits are grouped.
+  const worker = async (): Promise<never> => {
+    for (;;) {
+      const r = Math.random();
+      await store.update(async (tx) => {
+        const dir = pick(files);
+        if (r < 0.4) {
+          const id = await tx.allocateId();
+          await tx.putInode(inode(id, 'reg', { size: 100 }));
+          await tx.addEntry(dir, `f${id}`, id, await nextCookie(tx, dir));
+        } else if (r < 0.55) {
+          const e = await randomEntry(tx, dir);
+          if (e === undefined) return;
+          const i = (await tx.getInode(e.id))!;
+          await tx.putInode({ ...i, nlink: i.nlink + 1 });
+          const to = pick(files);
+          const name = `l${e.id}-${unique()}`;
+          await tx.addEntry(to, name, e.id, await nextCookie(tx, to));
+        } else if (r < 0.8) {
+          const e = await randomEntry(tx, dir);
+          if (e === undefined) return;
+          const to = pick(files);
+          const victim = await randomEntry(tx, to);
+          // Rename over an existing name half the time, as rename(2) may.
+          const name =
+            victim !== undefined && victim.name !== e.name && Math.random() < 0.5 ? victim.name : `r${unique()}`;
+          await tx.removeEntry(dir, e.name);
+          const old = await tx.lookup(to, name);
+          if (old !== undefined) {
+            await tx.removeEntry(to, name);
+            await unlink(tx, old.id);
+          }
+          await tx.addEntry(to, name, e.id, await nextCookie(tx, to));
+        } else {
+          const e = await randomEntry(tx, dir);
+          if (e === undefined) return;
+          await tx.removeEntry(dir, e.name);
+          await unlink(tx, e.id);
         }
-        await tx.addEntry(to, name, e.id, await nextCookie(tx, to));
-      } else {
-        const e = await randomEntry(tx, dir);
-        if (e === undefined) return;
-        await tx.removeEntry(dir, e.name);
-        await unlink(tx, e.id);
-      }
-    });
-    ops++;
-    if (ops % 25 === 0) process.stdout.write(`ops ${ops}\n`);
-  }
+      });
+      ops++;
+      if (ops % 25 === 0) process.stdout.write(`ops ${ops}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 void main().catch((err: unknown) => {

@@ -10,31 +10,43 @@ export interface IdCounter {
 }
 
 /**
- * One `update`: writes go to an in-memory overlay (null marks a deletion),
- * reads consult the overlay first and then the committed databases. lmdb-js
- * write transactions must run synchronously, while the contract's callbacks
- * await, so the overlay is applied in one LMDB write transaction at the end
- * by {@link LmdbWriteTx.apply}; a throw simply drops it.
+ * One `update`. lmdb-js write transactions must run synchronously, while the
+ * contract's callbacks await, so writes go to an in-memory overlay (null marks
+ * a deletion) that {@link LmdbWriteTx.apply} writes in one LMDB transaction at
+ * the end; a throw simply drops it.
+ *
+ * Group commit: once an update's callback has finished, its overlay is queued
+ * for commit and the next update may start at once, before that commit is
+ * visible in LMDB. So reads go through: this overlay, then the overlays of
+ * earlier updates still in the commit queue (`base`, oldest first), then the
+ * committed databases. A queued overlay is immutable, and once its commit is
+ * visible it agrees with the databases, so reading it either way is the same.
  */
 export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
   private readonly inodes = new Map<FileId, Inode | null>();
   /** Per directory: name → new entry, or null when removed. */
   private readonly dirs = new Map<FileId, Map<string, DirEntry | null>>();
-  /** Per inode: name → value, or null when removed. */
+  /** Per inode: name → value, or null when removed (newer than a drop of the same inode). */
   private readonly xattrs = new Map<FileId, Map<string, Buffer | null>>();
-  /** Inodes whose committed xattrs are all gone (the inode was deleted). */
+  /** Inodes whose earlier xattrs are all gone (the inode was deleted). */
   private readonly xattrsDropped = new Set<FileId>();
   private readonly states = new Map<string, Buffer | null>();
-  private inodeDelta = 0;
-  private bytesDelta = 0;
+  /** Absolute usage counters once this transaction changed them (absolute, so layers compose). */
+  private counts: { inodes: number; bytes: number } | undefined;
   private idsAllocated = false;
   private closed = false;
+  /** The queued overlays and this one, oldest first: reads walk it from the end. */
+  private readonly layers: readonly LmdbWriteTx[];
+  /** Set once {@link apply} has written everything; later layers refuse to commit without it. */
+  applied = false;
 
   constructor(
     dbs: LmdbDbs,
     private readonly ids: IdCounter,
+    private readonly base: readonly LmdbWriteTx[],
   ) {
     super(dbs);
+    this.layers = [...base, this];
   }
 
   /** No call may reach the transaction once its callback has settled. */
@@ -48,26 +60,29 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
 
   override async getInode(id: FileId): Promise<Inode | undefined> {
     this.live();
-    const pending = this.inodes.get(id);
+    const pending = this.pendingInode(id);
     if (pending !== undefined) return pending === null ? undefined : cloneInode(pending);
     return this.committedInode(id);
   }
 
   override async lookup(dir: FileId, name: string): Promise<DirEntry | undefined> {
     this.live();
-    const pending = this.dirs.get(dir)?.get(name);
-    if (pending !== undefined) return pending === null ? undefined : { ...pending };
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i];
+      const e = l.dirs.get(dir)?.get(name);
+      if (e !== undefined) return e === null ? undefined : { ...e };
+    }
     return super.lookup(dir, name);
   }
 
   override async readdir(dir: FileId, afterCookie: number, limit: number): Promise<DirEntry[]> {
     this.live();
-    const pending = this.dirs.get(dir);
+    const pending = this.pendingDir(dir);
     if (pending === undefined) return super.readdir(dir, afterCookie, limit);
     const added: DirEntry[] = [];
     for (const e of pending.values()) if (e !== null && e.cookie > afterCookie) added.push(e);
     added.sort((a, b) => a.cookie - b.cookie);
-    // Merge the committed cursor (minus names this transaction touched) with the pending additions.
+    // Merge the committed cursor (minus names the overlays touched) with the pending additions.
     const out: DirEntry[] = [];
     let a = 0;
     for (const e of this.committedEntriesAfter(dir, afterCookie)) {
@@ -82,7 +97,7 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
 
   override async hasEntries(dir: FileId): Promise<boolean> {
     this.live();
-    const pending = this.dirs.get(dir);
+    const pending = this.pendingDir(dir);
     if (pending === undefined) return super.hasEntries(dir);
     for (const e of pending.values()) if (e !== null) return true;
     for (const name of this.committedNames(dir)) if (!pending.has(name)) return true;
@@ -91,32 +106,52 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
 
   override async getXattr(id: FileId, name: string): Promise<Buffer | undefined> {
     this.live();
-    const pending = this.xattrs.get(id)?.get(name);
-    if (pending !== undefined) return pending === null ? undefined : Buffer.from(pending);
-    if (this.xattrsDropped.has(id)) return undefined;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i];
+      const v = l.xattrs.get(id)?.get(name);
+      if (v !== undefined) return v === null ? undefined : Buffer.from(v);
+      if (l.xattrsDropped.has(id)) return undefined;
+    }
     return super.getXattr(id, name);
   }
 
   override async listXattrs(id: FileId): Promise<string[]> {
     this.live();
-    const names = new Set(this.xattrsDropped.has(id) ? [] : this.committedXattrNames(id));
-    for (const [name, v] of this.xattrs.get(id) ?? []) {
-      if (v === null) names.delete(name);
-      else names.add(name);
+    // Newest first, collect the layers' changes back to the latest drop; below a drop nothing survives.
+    const changes: Map<string, Buffer | null>[] = [];
+    let dropped = false;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i];
+      const m = l.xattrs.get(id);
+      if (m !== undefined) changes.push(m);
+      if (l.xattrsDropped.has(id)) {
+        dropped = true;
+        break;
+      }
+    }
+    const names = new Set(dropped ? [] : this.committedXattrNames(id));
+    for (let c = changes.length - 1; c >= 0; c--) {
+      for (const [name, v] of changes[c]) {
+        if (v === null) names.delete(name);
+        else names.add(name);
+      }
     }
     return [...names];
   }
 
   override async getState(key: string): Promise<Buffer | undefined> {
     this.live();
-    const pending = this.states.get(key);
-    if (pending !== undefined) return pending === null ? undefined : Buffer.from(pending);
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i];
+      const v = l.states.get(key);
+      if (v !== undefined) return v === null ? undefined : Buffer.from(v);
+    }
     return super.getState(key);
   }
 
   override async usage(): Promise<{ inodes: number; bytes: number }> {
     this.live();
-    return { inodes: this.meta('inodes') + this.inodeDelta, bytes: this.meta('bytes') + this.bytesDelta };
+    return { ...this.currentCounts() };
   }
 
   async allocateId(): Promise<FileId> {
@@ -128,9 +163,9 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
   async putInode(inode: Inode): Promise<void> {
     this.live();
     const prev = this.currentInode(inode.id);
-    if (prev !== undefined) this.inodeDelta--;
-    this.inodeDelta++;
-    this.bytesDelta += regBytes(inode) - regBytes(prev);
+    const c = this.mutableCounts();
+    if (prev === undefined) c.inodes++;
+    c.bytes += regBytes(inode) - regBytes(prev);
     this.inodes.set(inode.id, cloneInode(inode));
     // An id chosen by the caller rather than allocated must never be handed out later.
     if (inode.id >= this.ids.next) {
@@ -143,8 +178,9 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
     this.live();
     const prev = this.currentInode(id);
     if (prev !== undefined) {
-      this.inodeDelta--;
-      this.bytesDelta -= regBytes(prev);
+      const c = this.mutableCounts();
+      c.inodes--;
+      c.bytes -= regBytes(prev);
     }
     this.inodes.set(id, null);
     this.xattrs.delete(id);
@@ -154,23 +190,23 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
   async addEntry(dir: FileId, name: string, id: FileId, cookie: number): Promise<void> {
     this.live();
     if ((await this.lookup(dir, name)) !== undefined) throw new FsError('EXIST', `entry ${name} exists`);
-    this.pendingDir(dir).set(name, { name, id, cookie });
+    this.ownDir(dir).set(name, { name, id, cookie });
   }
 
   async removeEntry(dir: FileId, name: string): Promise<void> {
     this.live();
     if ((await this.lookup(dir, name)) === undefined) throw new FsError('NOENT', `no entry ${name}`);
-    this.pendingDir(dir).set(name, null);
+    this.ownDir(dir).set(name, null);
   }
 
   async setXattr(id: FileId, name: string, value: Buffer): Promise<void> {
     this.live();
-    this.pendingXattrs(id).set(name, Buffer.from(value));
+    this.ownXattrs(id).set(name, Buffer.from(value));
   }
 
   async removeXattr(id: FileId, name: string): Promise<void> {
     this.live();
-    this.pendingXattrs(id).set(name, null);
+    this.ownXattrs(id).set(name, null);
   }
 
   async putState(key: string, value: Buffer): Promise<void> {
@@ -184,11 +220,14 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
   }
 
   /**
-   * Write the overlay into the current LMDB write transaction. Must be called
-   * synchronously inside `env.transaction(...)`: every put/remove below then
-   * commits together or not at all.
+   * Write this overlay (only this one: earlier layers apply themselves, in
+   * order, before it) into the current LMDB write transaction. Must be
+   * called synchronously inside `env.transaction(...)`, so every put/remove
+   * below commits together or not at all.
    */
   apply(): void {
+    // Built on layers that failed to apply, this overlay would commit reads of writes that never happened.
+    if (this.base.some((l) => !l.applied)) throw new Error('an earlier metadata commit failed');
     const { inodes, entries, cookies, xattrs, state, meta } = this.dbs;
     for (const [id, ino] of this.inodes) {
       if (ino === null) inodes.remove(id);
@@ -220,19 +259,65 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
       if (v === null) state.remove(key);
       else state.put(key, v);
     }
-    if (this.inodeDelta !== 0) meta.put('inodes', (meta.get('inodes') ?? 0) + this.inodeDelta);
-    if (this.bytesDelta !== 0) meta.put('bytes', (meta.get('bytes') ?? 0) + this.bytesDelta);
+    if (this.counts !== undefined) {
+      meta.put('inodes', this.counts.inodes);
+      meta.put('bytes', this.counts.bytes);
+    }
     // Persisting the counter in the same commit as the ids it covers keeps ids unique across restarts.
     if (this.idsAllocated) meta.put('nextId', Math.max(meta.get('nextId') ?? 0, this.ids.next));
+    this.applied = true;
+  }
+
+  /** The inode as the overlays say (null: deleted), or undefined when they say nothing. */
+  private pendingInode(id: FileId): Inode | null | undefined {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i];
+      const v = l.inodes.get(id);
+      if (v !== undefined) return v;
+    }
+    return undefined;
   }
 
   private currentInode(id: FileId): Inode | undefined {
-    const pending = this.inodes.get(id);
+    const pending = this.pendingInode(id);
     if (pending !== undefined) return pending === null ? undefined : pending;
     return this.committedInode(id);
   }
 
-  private pendingDir(dir: FileId): Map<string, DirEntry | null> {
+  /** The overlays' changes to `dir` folded oldest to newest, or undefined when none touched it. */
+  private pendingDir(dir: FileId): Map<string, DirEntry | null> | undefined {
+    let merged: Map<string, DirEntry | null> | undefined;
+    let copied = false;
+    for (const l of this.layers) {
+      const m = l.dirs.get(dir);
+      if (m === undefined) continue;
+      if (merged === undefined) {
+        merged = m;
+        continue;
+      }
+      if (!copied) {
+        merged = new Map(merged);
+        copied = true;
+      }
+      for (const [name, e] of m) merged.set(name, e);
+    }
+    return merged;
+  }
+
+  private currentCounts(): { inodes: number; bytes: number } {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i];
+      if (l.counts !== undefined) return l.counts;
+    }
+    return { inodes: this.meta('inodes'), bytes: this.meta('bytes') };
+  }
+
+  private mutableCounts(): { inodes: number; bytes: number } {
+    this.counts ??= { ...this.currentCounts() };
+    return this.counts;
+  }
+
+  private ownDir(dir: FileId): Map<string, DirEntry | null> {
     let m = this.dirs.get(dir);
     if (m === undefined) {
       m = new Map();
@@ -241,7 +326,7 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
     return m;
   }
 
-  private pendingXattrs(id: FileId): Map<string, Buffer | null> {
+  private ownXattrs(id: FileId): Map<string, Buffer | null> {
     let m = this.xattrs.get(id);
     if (m === undefined) {
       m = new Map();
