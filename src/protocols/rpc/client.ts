@@ -121,12 +121,16 @@ export class RpcClient {
     return this.pending.size;
   }
 
-  /** Call a procedure; resolves with the decoded reply (any accept/reject status). */
+  /**
+   * Call a procedure; resolves with the decoded reply (any accept/reject status).
+   * `args` may be a list of buffers (e.g. a WRITE header and its payload),
+   * sent in order without being copied together.
+   */
   call(
     prog: number,
     vers: number,
     proc: number,
-    args: Buffer | Uint8Array,
+    args: Buffer | Uint8Array | readonly Buffer[],
     opts: RpcCallOptions = {},
   ): Promise<RpcReply> {
     const xid = opts.xid ?? this.allocXid();
@@ -137,9 +141,11 @@ export class RpcClient {
     }
     encodeCallHeader(w, { xid, prog, vers, proc, cred, verf: { flavor: AUTH_NONE, body: Buffer.alloc(0) } });
     const head = w.toBuffer();
+    if (Array.isArray(args)) return this.send(xid, [head, ...(args as readonly Buffer[])], opts.timeoutMs);
+    const bytes = args as Buffer | Uint8Array;
     return this.send(
       xid,
-      args.length ? [head, Buffer.from(args.buffer, args.byteOffset, args.length)] : [head],
+      bytes.length ? [head, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)] : [head],
       opts.timeoutMs,
     );
   }
