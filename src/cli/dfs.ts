@@ -17,13 +17,18 @@ function mountHelp(cfg: ServerConfig, port: number): string {
   for (const s of cfg.shares) {
     lines.push(
       ``,
-      `Share ${s.name}: metadata in ${s.metadata.type === 'memory' ? 'MEMORY (lost when the server stops)' : s.metadata.type}, ` +
+      `Share ${s.name}: metadata ${s.metadata.type === 'memory' ? 'in MEMORY (lost when the server stops)' : `in ${s.metadata.path} (lmdb)`}, ` +
         `data in ${s.blocks.type === 'fs' ? s.blocks.path : 'memory'}; ` +
         `${s.readOnly ? 'read-only' : 'read-write'}, ${s.allSquash ? 'all_squash' : s.rootSquash ? 'root_squash' : 'no_root_squash'} ` +
         `(anonymous uid ${s.anonUid}, gid ${s.anonGid})`,
       `  Linux:  sudo mount -t nfs -o vers=3,proto=tcp,port=${port},mountport=${port},nolock ${host}:${s.name} /mnt/dittofs`,
       `  macOS:  sudo mount -t nfs -o vers=3,tcp,port=${port},mountport=${port},nolocks ${host}:${s.name} /Volumes/dittofs`,
     );
+  }
+  for (const s of cfg.shares) {
+    if (s.metadata.type !== 'memory' && s.blocks.type === 'memory') {
+      lines.push('', `WARNING: share ${s.name} keeps names on disk but file content in memory: content reads as zeros after a restart.`);
+    }
   }
   lines.push('', 'Stop with Ctrl-C (SIGINT) or SIGTERM.');
   return lines.join('\n');

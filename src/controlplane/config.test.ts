@@ -9,6 +9,7 @@ describe('server configuration', () => {
     expect(c.shares).toHaveLength(1);
     expect(c.shares[0]).toMatchObject({ name: '/export', rootSquash: true, allSquash: false, readOnly: false, anonUid: 65534 });
     expect(c.shares[0].blocks).toEqual({ type: 'fs', path: '/tmp/dfs-test/blocks/export' });
+    expect(c.shares[0].metadata).toEqual({ type: 'lmdb', path: '/tmp/dfs-test/metadata/export' });
   });
 
   it('names the offending key of a wrong value', () => {
@@ -28,6 +29,11 @@ describe('server configuration', () => {
     expect(() => parseConfig({ shares: [{ name: 'export' }] })).toThrowError(/absolute/);
     expect(() => parseConfig({ shares: [{ name: '/a/../b' }] })).toThrowError(/absolute/);
     expect(() => parseConfig({ shares: [{ name: '/a' }, { name: '/a/' }] })).toThrowError(/duplicate/);
+  });
+
+  it('accepts memory metadata and rejects unknown stores by key', () => {
+    expect(parseConfig({ shares: [{ name: '/m', metadata: 'memory' }] }).shares[0].metadata).toEqual({ type: 'memory' });
+    expect(() => parseConfig({ shares: [{ name: '/m', metadata: { type: 'etcd' } }] })).toThrowError(/^shares\[0\]\.metadata\.type:/);
   });
 
   it('lets command-line overrides win over the file', () => {

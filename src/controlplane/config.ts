@@ -31,7 +31,7 @@ export interface ServerConfig {
 export interface ShareConfig {
   /** The path clients mount, e.g. "/export". */
   name: string;
-  metadata: { type: 'memory' };
+  metadata: { type: 'memory' } | { type: 'lmdb'; path: string };
   blocks: { type: 'memory' } | { type: 'fs'; path: string };
   readOnly: boolean;
   rootSquash: boolean;
@@ -116,10 +116,21 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   if (!name.startsWith('/') || name.includes('\0') || name.split('/').some((p) => p === '.' || p === '..')) {
     throw new ConfigError(`${where}.name`, `must be an absolute path like /export`);
   }
-  const meta = raw.metadata ?? 'memory';
-  const metaType = isObject(meta) ? meta.type : meta;
-  if (metaType !== 'memory') {
-    throw new ConfigError(`${where}.metadata`, `unsupported metadata store ${JSON.stringify(metaType)} (available: memory)`);
+  const dirName = name.replace(/^\/+/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'root';
+  const metaRaw = raw.metadata ?? 'lmdb';
+  const metaObj: Raw = isObject(metaRaw) ? metaRaw : { type: metaRaw };
+  checkKeys(metaObj, ['type', 'path'], `${where}.metadata`);
+  let metadata: ShareConfig['metadata'];
+  if (metaObj.type === 'memory') metadata = { type: 'memory' };
+  else if (metaObj.type === 'lmdb') {
+    const path =
+      metaObj.path === undefined ? join(dataDir, 'metadata', dirName) : resolve(str(metaObj.path, `${where}.metadata.path`));
+    metadata = { type: 'lmdb', path };
+  } else {
+    throw new ConfigError(
+      `${where}.metadata.type`,
+      `unsupported metadata store ${JSON.stringify(metaObj.type)} (available: lmdb, memory)`,
+    );
   }
   const blocksRaw = raw.blocks ?? { type: 'fs' };
   const blocksObj: Raw = isObject(blocksRaw) ? blocksRaw : { type: blocksRaw };
@@ -129,7 +140,7 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   else if (blocksObj.type === 'fs') {
     const path =
       blocksObj.path === undefined
-        ? join(dataDir, 'blocks', name.replace(/^\/+/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'root')
+        ? join(dataDir, 'blocks', dirName)
         : resolve(str(blocksObj.path, `${where}.blocks.path`));
     blocks = { type: 'fs', path };
   } else {
@@ -146,7 +157,7 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   });
   return {
     name: name.length > 1 ? name.replace(/\/+$/, '') : name,
-    metadata: { type: 'memory' },
+    metadata,
     blocks,
     readOnly: raw.readOnly === undefined ? d.readOnly : bool(raw.readOnly, `${where}.readOnly`),
     rootSquash: raw.rootSquash === undefined ? d.rootSquash : bool(raw.rootSquash, `${where}.rootSquash`),
@@ -176,9 +187,20 @@ export function parseConfig(raw: unknown, overrides: Partial<ServerConfig> = {})
   if (!Array.isArray(sharesRaw)) throw new ConfigError('shares', 'must be a list');
   const shares = sharesRaw.map((s, i) => shareConfig(s, i, dataDir));
   const names = new Set<string>();
+  const paths = new Set<string>();
   shares.forEach((s, i) => {
     if (names.has(s.name)) throw new ConfigError(`shares[${i}].name`, `duplicate share ${s.name}`);
     names.add(s.name);
+    for (const [key, store] of [
+      ['metadata', s.metadata],
+      ['blocks', s.blocks],
+    ] as const) {
+      if (!('path' in store)) continue;
+      if (paths.has(store.path)) {
+        throw new ConfigError(`shares[${i}].${key}.path`, `${store.path} is already used by another share; set a distinct path`);
+      }
+      paths.add(store.path);
+    }
   });
   const maxIo = doc.maxIo === undefined ? 1024 * 1024 : int(doc.maxIo, 'maxIo', 4096, 4 * 1024 * 1024);
   const maxRecordSize =

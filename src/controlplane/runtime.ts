@@ -6,6 +6,7 @@ import { Metrics } from '../observability/metrics.js';
 import type { Share } from '../core/share.js';
 import { Vfs } from '../core/vfs/vfs.js';
 import { MemoryMetadataStore } from '../storage/metadata/memory/index.js';
+import { LmdbMetadataStore } from '../storage/metadata/lmdb/index.js';
 import { MemoryBlockStore } from '../storage/block/memory/index.js';
 import { FsBlockStore } from '../storage/block/fs/index.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
@@ -88,16 +89,24 @@ export class Runtime {
   private async addShare(sc: ShareConfig): Promise<Share> {
     let blocks: BlockStore;
     if (sc.blocks.type === 'fs') {
-      // The metadata store is in memory: content left by an earlier run can
-      // never be referenced again, so the share starts from an empty directory.
-      await rm(sc.blocks.path, { recursive: true, force: true });
+      if (sc.metadata.type === 'memory') {
+        // The namespace is in memory: content left by an earlier run can never
+        // be referenced again, so the share starts from an empty directory.
+        await rm(sc.blocks.path, { recursive: true, force: true });
+      }
       await mkdir(sc.blocks.path, { recursive: true });
-      blocks = new FsBlockStore({ root: sc.blocks.path });
+      blocks = new FsBlockStore({ root: sc.blocks.path, logger: this.logger.child({ share: sc.name, store: 'fs' }) });
     } else {
       blocks = new MemoryBlockStore();
     }
-    const id = this.shares.nextId();
-    const meta = new MemoryMetadataStore();
+    let meta: MetadataStore;
+    if (sc.metadata.type === 'lmdb') {
+      await mkdir(sc.metadata.path, { recursive: true });
+      meta = new LmdbMetadataStore({ path: sc.metadata.path, logger: this.logger.child({ share: sc.name, store: 'lmdb' }) });
+    } else {
+      meta = new MemoryMetadataStore();
+    }
+    const id = this.shares.idFor(sc.name);
     this.stores.set(sc.name, { meta, blocks });
     const vfs = await Vfs.create({
       shareId: id,

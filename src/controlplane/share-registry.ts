@@ -31,10 +31,17 @@ export class MutableShareRegistry implements ShareRegistry {
     return [...this.ids.values()];
   }
 
-  /** The smallest share id not in use (ids are part of file handles). */
-  nextId(): number {
-    let id = 1;
-    while (this.ids.has(id)) id++;
+  /**
+   * The id for a share named `name`. Ids are part of every file handle, so
+   * they derive from the name (FNV-1a): the same share keeps its id across
+   * restarts and reordering of the configuration. A collision moves on to the
+   * next free id.
+   */
+  idFor(name: string): number {
+    let h = 0x811c9dc5;
+    for (const b of Buffer.from(name, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    let id = h || 1;
+    while (this.ids.has(id)) id = (id + 1) >>> 0 || 1;
     return id;
   }
 }
