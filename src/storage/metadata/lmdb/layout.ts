@@ -50,6 +50,13 @@ export function openDbs(path: string, noSync: boolean): LmdbDbs {
   };
 }
 
+/**
+ * LMDB keys are at most 1978 bytes. Names longer than this (far beyond any
+ * protocol's limit: NFS and SMB allow 255 characters) are refused up front
+ * rather than failing the commit.
+ */
+export const MAX_KEY_NAME_BYTES = 1024;
+
 /** Range bounds covering every key whose first element is `id` (ids are integers). */
 export function prefixRange(id: number): { start: [number]; end: [number] } {
   return { start: [id], end: [id + 1] };

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT_ID } from '../../../core/types.js';
+import { isFsError } from '../../../core/errors.js';
+import { ROOT_ID, type Inode } from '../../../core/types.js';
 import { sampleInode } from '../conformance.js';
 import { LmdbMetadataStore } from './lmdb-store.js';
 
@@ -84,6 +85,42 @@ describe('LmdbMetadataStore on disk', () => {
     open.push(b);
     await b.open({ rootInode: { ...rootInode, mode: 0o700 } });
     expect(await b.view((tx) => tx.getInode(ROOT_ID))).toMatchObject({ mode: 0o755, nextCookie: 99 });
+  });
+
+  it('refuses names too long for an LMDB key before anything is written', async () => {
+    const s = await reopen();
+    const long = 'n'.repeat(2000);
+    await expect(
+      s.update(async (tx) => {
+        await tx.putInode(sampleInode(30));
+        await tx.addEntry(ROOT_ID, long, 30, 3);
+      }),
+    ).rejects.toSatisfy((e) => isFsError(e, 'NAMETOOLONG'));
+    await expect(s.update((tx) => tx.setXattr(30, long, Buffer.alloc(1)))).rejects.toSatisfy((e) =>
+      isFsError(e, 'NAMETOOLONG'),
+    );
+    expect(await s.view((tx) => tx.getInode(30))).toBeUndefined();
+  });
+
+  it('commits nothing of an update whose commit fails, even when grouped with others, and keeps working', async () => {
+    const s = await reopen();
+    // A value the encoder rejects only at commit time (a bigint beyond 64 bits, which no caller should store).
+    const bad = { ...sampleInode(41), change: 2n ** 70n } as unknown as Inode;
+    const results = await Promise.allSettled([
+      s.update((tx) => tx.addEntry(ROOT_ID, 'before', 40, 3)),
+      s.update(async (tx) => {
+        await tx.addEntry(ROOT_ID, 'doomed', 41, 4);
+        await tx.putInode(bad);
+      }),
+      // Queued behind the doomed update, this one reads its entry: it must not commit what it built on it.
+      s.update(async (tx) => {
+        if ((await tx.lookup(ROOT_ID, 'doomed')) !== undefined) await tx.addEntry(ROOT_ID, 'built-on-doomed', 43, 6);
+      }),
+    ]);
+    expect(results.map((r) => r.status).slice(0, 2)).toEqual(['fulfilled', 'rejected']);
+    await s.update((tx) => tx.addEntry(ROOT_ID, 'after', 42, 5));
+    expect((await s.view((tx) => tx.readdir(ROOT_ID, 0, 10))).map((e) => e.name)).toEqual(['before', 'after']);
+    expect(await s.view((tx) => tx.getInode(41))).toBeUndefined();
   });
 
   it('gives a view one snapshot across awaits while updates commit', async () => {

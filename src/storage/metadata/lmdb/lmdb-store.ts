@@ -48,7 +48,7 @@ export class LmdbMetadataStore implements MetadataStore {
     this.dbs ??= openDbs(this.opts.path, this.opts.noSync ?? false);
     const { env, inodes, meta } = this.dbs;
     const root = init.rootInode;
-    const nextId = await env.transaction(() => {
+    const nextId = await env.childTransaction(() => {
       const schema = meta.get('schema');
       if (schema !== undefined && schema > SCHEMA_VERSION) {
         throw new Error(`metadata store at ${this.opts.path} has schema ${schema}, newer than ${SCHEMA_VERSION}`);
@@ -99,8 +99,10 @@ export class LmdbMetadataStore implements MetadataStore {
         tx.close();
       }
       // Queue the commit before the next update may start, so commits apply in update order.
+      // A child transaction: lmdb-js batches queued callbacks into one LMDB
+      // transaction, and only a child one undoes the writes of a callback that throws.
       const applying = tx;
-      commit = dbs.env.transaction(() => applying.apply());
+      commit = dbs.env.childTransaction(() => applying.apply());
       this.queued.push(tx);
       this.lastCommit = commit;
     } finally {

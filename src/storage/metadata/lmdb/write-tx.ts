@@ -2,7 +2,12 @@ import { FsError } from '../../../core/errors.js';
 import type { DirEntry, FileId, Inode } from '../../../core/types.js';
 import type { MetadataWriteTx } from '../store.js';
 import { CommittedReader } from './committed-reader.js';
-import { cloneInode, prefixRange, regBytes, type LmdbDbs } from './layout.js';
+import { cloneInode, MAX_KEY_NAME_BYTES, prefixRange, regBytes, type LmdbDbs } from './layout.js';
+
+function checkKeyName(name: string, what: string): void {
+  if (Buffer.byteLength(name) > MAX_KEY_NAME_BYTES)
+    throw new FsError('NAMETOOLONG', `${what} longer than ${MAX_KEY_NAME_BYTES} bytes`);
+}
 
 /** Hands out inode ids; owned by the store so that a rolled-back id is never reused in this process. */
 export interface IdCounter {
@@ -189,6 +194,7 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
 
   async addEntry(dir: FileId, name: string, id: FileId, cookie: number): Promise<void> {
     this.live();
+    checkKeyName(name, 'entry name');
     if ((await this.lookup(dir, name)) !== undefined) throw new FsError('EXIST', `entry ${name} exists`);
     this.ownDir(dir).set(name, { name, id, cookie });
   }
@@ -201,6 +207,7 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
 
   async setXattr(id: FileId, name: string, value: Buffer): Promise<void> {
     this.live();
+    checkKeyName(name, 'xattr name');
     this.ownXattrs(id).set(name, Buffer.from(value));
   }
 
@@ -211,6 +218,7 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
 
   async putState(key: string, value: Buffer): Promise<void> {
     this.live();
+    checkKeyName(key, 'state key');
     this.states.set(key, Buffer.from(value));
   }
 
@@ -222,8 +230,8 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
   /**
    * Write this overlay (only this one: earlier layers apply themselves, in
    * order, before it) into the current LMDB write transaction. Must be
-   * called synchronously inside `env.transaction(...)`, so every put/remove
-   * below commits together or not at all.
+   * called synchronously inside `env.childTransaction(...)`, so every
+   * put/remove below commits together or not at all.
    */
   apply(): void {
     // Built on layers that failed to apply, this overlay would commit reads of writes that never happened.
