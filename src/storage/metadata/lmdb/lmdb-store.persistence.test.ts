@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { isFsError } from '../../../core/errors.js';
 import { ROOT_ID, type Inode } from '../../../core/types.js';
 import { sampleInode } from '../conformance.js';
 import { LmdbMetadataStore } from './lmdb-store.js';
+import { OWNER_FILE } from './owner-lock.js';
 
 const rootInode = sampleInode(ROOT_ID, { type: 'dir', mode: 0o755, nlink: 2, nextCookie: 3, parent: ROOT_ID });
 
@@ -85,6 +87,21 @@ describe('LmdbMetadataStore on disk', () => {
     open.push(b);
     await b.open({ rootInode: { ...rootInode, mode: 0o700 } });
     expect(await b.view((tx) => tx.getInode(ROOT_ID))).toMatchObject({ mode: 0o755, nextCookie: 99 });
+  });
+
+  it('refuses a second writer of the same environment and takes over after a dead one', async () => {
+    const a = await reopen();
+    await expect(reopen()).rejects.toThrow(/already open/);
+    await a.close();
+    // A pid file left by a process that died (here: one that has exited) does not block.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await writeFile(join(path, OWNER_FILE), `${dead}\n`);
+    const b = await reopen();
+    expect(await b.view((tx) => tx.getInode(ROOT_ID))).toEqual(rootInode);
+    await b.close();
+    // A live one does (the parent of this test process stands in for another server).
+    await writeFile(join(path, OWNER_FILE), `${process.ppid}\n`);
+    await expect(reopen()).rejects.toThrow(new RegExp(`in use by process ${process.ppid}`));
   });
 
   it('refuses names too long for an LMDB key before anything is written', async () => {

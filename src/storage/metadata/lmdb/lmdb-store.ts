@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../../../observability/logger.js';
 import type { MetadataReadTx, MetadataStore, MetadataWriteTx } from '../store.js';
 import { CommittedReader } from './committed-reader.js';
 import { openDbs, regBytes, SCHEMA_VERSION, type LmdbDbs } from './layout.js';
+import { acquireOwner } from './owner-lock.js';
 import { LmdbWriteTx, type IdCounter } from './write-tx.js';
 
 export interface LmdbMetadataStoreOptions {
@@ -39,13 +40,25 @@ export class LmdbMetadataStore implements MetadataStore {
   private readonly queued: LmdbWriteTx[] = [];
   private lastCommit: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
+  private releaseOwner: (() => Promise<void>) | undefined;
 
   constructor(private readonly opts: LmdbMetadataStoreOptions) {
     this.logger = (opts.logger ?? silentLogger).child({ store: 'lmdb' });
   }
 
   async open(init: { rootInode: Inode }): Promise<void> {
-    this.dbs ??= openDbs(this.opts.path, this.opts.noSync ?? false);
+    if (this.dbs === undefined) {
+      this.releaseOwner = await acquireOwner(this.opts.path);
+      try {
+        this.dbs = openDbs(this.opts.path, this.opts.noSync ?? false);
+      } catch (err) {
+        await this.releaseOwner();
+        throw err;
+      }
+      // Reader slots left by a killed process would keep LMDB from reusing pages.
+      const stale = this.dbs.env.readerCheck();
+      if (stale > 0) this.logger.info({ stale }, 'cleared stale LMDB readers');
+    }
     const { env, inodes, meta } = this.dbs;
     const root = init.rootInode;
     const nextId = await env.childTransaction(() => {
@@ -130,6 +143,8 @@ export class LmdbMetadataStore implements MetadataStore {
     await this.lastCommit.catch(() => undefined);
     this.dbs = undefined;
     await dbs.env.close();
+    await this.releaseOwner?.();
+    this.releaseOwner = undefined;
     this.logger.debug({ path: this.opts.path }, 'metadata store closed');
   }
 
