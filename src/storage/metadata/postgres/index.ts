@@ -1,0 +1,1 @@
+export { PostgresMetadataStore, type PostgresMetadataStoreOptions } from './postgres-store.js';

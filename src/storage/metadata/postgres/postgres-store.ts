@@ -1,0 +1,165 @@
+import pg from 'pg';
+import { FsError } from '../../../core/errors.js';
+import type { Inode } from '../../../core/types.js';
+import { silentLogger, type Logger } from '../../../observability/logger.js';
+import type { MetadataReadTx, MetadataStore, MetadataWriteTx } from '../store.js';
+import { isRetryable, translateDbError } from './db-errors.js';
+import { migrate } from './migrations.js';
+import { IdBlocks, PgTx } from './pg-tx.js';
+import { Statements } from './statements.js';
+
+export interface PostgresMetadataStoreOptions {
+  /** libpq-style URL, e.g. postgresql://user:pass@host:5432/db. */
+  connectionString: string;
+  /** Schema holding the tables (created by the migrations). Default 'dittofs'. */
+  schema?: string;
+  /** Namespace key of this share's rows, so several shares live in one database. Default 'default'. */
+  share?: string | number;
+  /** Connections in the pool (default 10): the number of transactions that run at once. */
+  poolSize?: number;
+  logger?: Logger;
+  /** How many times an update is run before a conflict is reported as DELAY (default 40). */
+  maxAttempts?: number;
+}
+
+const BEGIN_UPDATE = 'BEGIN ISOLATION LEVEL SERIALIZABLE';
+const BEGIN_VIEW = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** int8 columns as numbers: every id, size, time and cookie the store writes is a safe integer. */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID && format !== 'binary'
+      ? Number
+      : pg.types.getTypeParser(oid, (format ?? 'text') as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * The PostgreSQL metadata store (DESIGN.md "Metadata store", "Scaling
+ * beyond one machine"): several `dfs` servers configured with the same
+ * database, schema and share key serve the same share.
+ *
+ * Isolation: every `update` runs SERIALIZABLE. core/vfs reads inodes and
+ * entries and then writes, so two renames on two servers may each read a
+ * state the other is about to change; serializable snapshot isolation aborts
+ * one of them (SQLSTATE 40001, or 40P01 on a deadlock) and the store runs
+ * its callback again on a fresh snapshot, up to `maxAttempts` times with
+ * jittered exponential backoff. Neither a lost entry nor a directory cycle
+ * can commit. (The contract lets stores retry callbacks.) `view` runs
+ * REPEATABLE READ READ ONLY: one snapshot for all its reads, never aborted.
+ *
+ * See {@link PgTx} for how a transaction keeps its round trips low.
+ */
+export class PostgresMetadataStore implements MetadataStore {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly schema: string;
+  private readonly share: string;
+  private readonly q: Statements;
+  private readonly ids = new IdBlocks();
+  private readonly logger: Logger;
+  private readonly maxAttempts: number;
+  private closed = false;
+
+  constructor(opts: PostgresMetadataStoreOptions) {
+    this.schema = opts.schema ?? 'dittofs';
+    // The schema name is spliced into SQL text, so it is restricted to a plain identifier.
+    if (!SCHEMA_NAME.test(this.schema)) throw new Error(`invalid PostgreSQL schema name: ${this.schema}`);
+    this.share = String(opts.share ?? 'default');
+    this.logger = (opts.logger ?? silentLogger).child({ store: 'postgres', schema: this.schema, share: this.share });
+    this.maxAttempts = opts.maxAttempts ?? 40;
+    this.q = new Statements(pg.escapeIdentifier(this.schema), this.share);
+    this.pool = new pg.Pool({ connectionString: opts.connectionString, max: opts.poolSize ?? 10, types });
+    // An idle connection that breaks (server restart) must not crash the process; the pool drops it.
+    this.pool.on('error', (err) => this.logger.warn({ err }, 'idle PostgreSQL connection failed'));
+  }
+
+  async open(init: { rootInode: Inode }): Promise<void> {
+    const client = await this.connect();
+    try {
+      await migrate(client, this.schema, pg.escapeIdentifier(this.schema), this.logger);
+      // ON CONFLICT DO NOTHING: opening an existing share keeps its root as it is.
+      await client.query(this.q.insertInodeIfAbsent(init.rootInode));
+      client.release();
+    } catch (err) {
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
+    this.logger.debug('metadata store opened');
+  }
+
+  async view<T>(fn: (tx: MetadataReadTx) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    const tx = new PgTx(client, this.q, this.share, BEGIN_VIEW, this.ids);
+    try {
+      return await fn(tx);
+    } finally {
+      tx.finish();
+      if (tx.begun) {
+        // A read-only transaction has nothing to make durable: its end is not
+        // awaited. node-postgres runs a client's queries in order, so the
+        // next user of this connection queues behind it.
+        client
+          .query(tx.failure === undefined ? 'COMMIT' : 'ROLLBACK')
+          .catch((err: unknown) => this.logger.warn({ err }, 'ending a read transaction failed'));
+      }
+      client.release();
+    }
+  }
+
+  async update<T>(fn: (tx: MetadataWriteTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.connect();
+      const tx = new PgTx(client, this.q, this.share, BEGIN_UPDATE, this.ids);
+      try {
+        const result = await fn(tx);
+        tx.finish();
+        await tx.commit();
+        client.release();
+        return result;
+      } catch (err) {
+        tx.finish();
+        try {
+          await tx.rollback();
+          client.release();
+        } catch (rbErr) {
+          // The connection is unusable: drop it from the pool.
+          client.release(rbErr instanceof Error ? rbErr : true);
+        }
+        // A callback may have turned the database error into its own; the first database error decides.
+        const cause = tx.failure ?? err;
+        if (!isRetryable(cause)) throw err;
+        if (attempt >= this.maxAttempts) {
+          this.logger.warn({ attempts: attempt }, 'metadata update still conflicting, giving up');
+          const e = new FsError('DELAY', 'metadata update conflicted too often');
+          (e as { cause?: unknown }).cause = cause;
+          throw e;
+        }
+        this.logger.debug({ attempt, code: (cause as { code?: string }).code }, 'metadata update conflict, retrying');
+        await backoff(attempt);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    if (this.closed) throw new FsError('IO', 'metadata store is closed');
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw translateDbError(err);
+    }
+  }
+}
+
+/** Full jitter (a random wait up to 2^attempt ms, capped at 50 ms): conflicting servers spread out instead of colliding again. */
+function backoff(attempt: number): Promise<void> {
+  const cap = Math.min(50, 2 ** attempt);
+  return new Promise((r) => setTimeout(r, Math.random() * cap));
+}
