@@ -10,6 +10,12 @@ import type { BenchSettings } from './settings.js';
 import type { Workload } from './workloads/types.js';
 import { metricInfo } from './metrics.js';
 
+export interface HostRun {
+  samples: Sample[];
+  /** FSINFO rtmax / wtmax per server. */
+  transfer: Record<string, { rtmax: number; wtmax: number }>;
+}
+
 export function rotate<T>(items: readonly T[], by: number): T[] {
   const k = by % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
@@ -20,11 +26,16 @@ export async function runHostWorkloads(
   workloads: readonly Workload[],
   settings: BenchSettings,
   log: (line: string) => void,
-): Promise<Sample[]> {
+): Promise<HostRun> {
   const samples: Sample[] = [];
+  const transfer: HostRun['transfer'] = {};
   const clients = new Map<string, Nfs3BenchClient>();
   try {
-    for (const s of servers) clients.set(s.label, await Nfs3BenchClient.connect(s));
+    for (const s of servers) {
+      const c = await Nfs3BenchClient.connect(s);
+      clients.set(s.label, c);
+      transfer[s.label] = { rtmax: c.rtmax, wtmax: c.wtmax };
+    }
     for (let rep = 0; rep < settings.reps; rep++) {
       for (const w of workloads) {
         for (const s of rotate(servers, rep)) {
@@ -46,5 +57,5 @@ export async function runHostWorkloads(
   } finally {
     for (const c of clients.values()) await c.close();
   }
-  return samples;
+  return { samples, transfer };
 }

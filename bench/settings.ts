@@ -34,6 +34,9 @@ export interface BenchSettings {
   guestReps: number;
   guestMiB: number;
   guestFiles: number;
+  /** Metadata store of the local-durable DittoFS share and of the memory-blocks share. */
+  dfsMetadata: 'lmdb' | 'memory';
+  memMetadata: 'lmdb' | 'memory';
   /** Where servers keep their data (one filesystem for all). */
   baseDir: string;
 }
@@ -44,6 +47,12 @@ function num(name: string, dflt: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(v)}`);
   return n;
+}
+
+function store(name: string, dflt: 'lmdb' | 'memory'): 'lmdb' | 'memory' {
+  const v = process.env[name] ?? dflt;
+  if (v !== 'lmdb' && v !== 'memory') throw new Error(`${name} must be lmdb or memory, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 export function loadSettings(env = process.env): BenchSettings {
@@ -57,7 +66,7 @@ export function loadSettings(env = process.env): BenchSettings {
     seqMiB: num('BENCH_SEQ_MIB', q(256, 32)),
     ioKiB: num('BENCH_IO_KIB', 1024),
     randFileMiB: num('BENCH_RAND_FILE_MIB', q(64, 16)),
-    randOps: num('BENCH_RAND_OPS', q(20_000, 2_000)),
+    randOps: num('BENCH_RAND_OPS', q(10_000, 2_000)),
     metaFiles: num('BENCH_META_FILES', q(10_000, 1_000)),
     listEntries: num('BENCH_LIST_ENTRIES', q(10_000, 1_000)),
     listStreams: num('BENCH_LIST_STREAMS', 4),
@@ -66,8 +75,10 @@ export function loadSettings(env = process.env): BenchSettings {
     only: (env.BENCH_ONLY ?? '').split(',').filter((s) => s.length > 0),
     guest: env.BENCH_GUEST !== '0',
     guestReps: num('BENCH_GUEST_REPS', q(3, 1)),
-    guestMiB: num('BENCH_GUEST_MIB', q(128, 16)),
-    guestFiles: num('BENCH_GUEST_FILES', q(1000, 100)),
+    guestMiB: num('BENCH_GUEST_MIB', q(64, 16)),
+    guestFiles: num('BENCH_GUEST_FILES', q(500, 100)),
+    dfsMetadata: store('BENCH_DFS_METADATA', 'lmdb'),
+    memMetadata: store('BENCH_MEM_METADATA', 'memory'),
     baseDir: env.BENCH_DIR ?? tmpdir(),
   };
 }

@@ -15,6 +15,8 @@ export interface DittofsOptions {
   label: string;
   /** "fs": content in files under the temp dir, fdatasync on stable WRITE and COMMIT; "memory": no disk at all. */
   blocks: 'fs' | 'memory';
+  /** "lmdb": the embedded on-disk store (the server's default, durable); "memory": nothing on disk. */
+  metadata: 'lmdb' | 'memory';
   /** Parent of the server's temporary directory. */
   baseDir: string;
   /** Write a V8 CPU profile (node --cpu-prof) into this directory when the server stops. */
@@ -37,6 +39,7 @@ export async function startDittofs(opts: DittofsOptions): Promise<BenchServer> {
     shares: [
       {
         name: DFS_EXPORT,
+        metadata: opts.metadata === 'lmdb' ? { type: 'lmdb', path: join(dir, 'metadata') } : { type: 'memory' },
         blocks: opts.blocks === 'fs' ? { type: 'fs', path: blocksDir } : { type: 'memory' },
         // the bench client calls as root, as the kernel client does when root writes
         rootSquash: false,
