@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeE2e, missingForGuest, which } from '../requirements.js';
 import { runGuest, SLIRP_HOST_ADDRESS, type GuestResult } from './harness.js';
 import { parseSteps } from './steps.js';
@@ -69,53 +69,59 @@ describeE2e('e2e guest harness (slirp network)', missingForGuest(), () => {
   });
 });
 
-// TAP needs CAP_NET_ADMIN; it is skipped (never failed) for non-root runs.
-const tapMissing =
-  process.getuid?.() === 0 ? [...missingForGuest(), ...(which('ip') ? [] : ['ip (iproute2)'])] : ['root'];
+// TAP needs CAP_NET_ADMIN: as non-root this suite is skipped, never failed.
+const isRoot = process.getuid?.() === 0;
+const describeTap = isRoot
+  ? describeE2e
+  : (name: string, _missing: string[], body: () => void) => describe.skip(`${name} (skipped: needs root)`, body);
 
-describeE2e('e2e guest harness (TAP in a network namespace)', tapMissing, () => {
-  const netns = `dfs-e2e-${process.pid}`;
-  let guest: GuestResult;
-  let hostToGuest = '';
+describeTap(
+  'e2e guest harness (TAP in a network namespace)',
+  [...missingForGuest(), ...(which('ip') ? [] : ['ip (apt package iproute2)'])],
+  () => {
+    const netns = `dfs-e2e-${process.pid}`;
+    let guest: GuestResult;
+    let hostToGuest = '';
 
-  beforeAll(async () => {
-    const up = spawnSync(NETNS_SCRIPT, ['up', netns], { encoding: 'utf8' });
-    if (up.status !== 0) throw new Error(`netns.sh up failed: ${up.stderr}`);
-    const run = runGuest({
-      script: [
-        '#!/bin/sh',
-        // serves one connection from the host side, then checks the other direction
-        'echo hello-from-guest | timeout 60 nc -l -p 7000',
-        'ping -c 1 -W 3 "$HARNESS_HOST" > /dev/null && echo PING-OK',
-      ].join('\n'),
-      net: { mode: 'tap', netns },
-      timeoutSec: 90,
-      logName: 'harness-tap',
-    });
-    // Connect from inside the namespace to the guest's listener.
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !hostToGuest.includes('hello-from-guest')) {
-      const r = spawnSync('ip', ['netns', 'exec', netns, 'busybox', 'nc', '-w', '2', '192.168.77.2', '7000'], {
-        encoding: 'utf8',
-        input: '',
-        timeout: 5000,
+    beforeAll(async () => {
+      const up = spawnSync(NETNS_SCRIPT, ['up', netns], { encoding: 'utf8' });
+      if (up.status !== 0) throw new Error(`netns.sh up failed: ${up.stderr}`);
+      const run = runGuest({
+        script: [
+          '#!/bin/sh',
+          // serves one connection from the host side, then checks the other direction
+          'echo hello-from-guest | timeout 60 nc -l -p 7000',
+          'ping -c 1 -W 3 "$HARNESS_HOST" > /dev/null && echo PING-OK',
+        ].join('\n'),
+        net: { mode: 'tap', netns },
+        timeoutSec: 90,
+        logName: 'harness-tap',
       });
-      hostToGuest += r.stdout ?? '';
-      if (!hostToGuest) await new Promise((r2) => setTimeout(r2, 500));
-    }
-    guest = await run;
-  });
+      // Connect from inside the namespace to the guest's listener.
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && !hostToGuest.includes('hello-from-guest')) {
+        const r = spawnSync('ip', ['netns', 'exec', netns, 'busybox', 'nc', '-w', '2', '192.168.77.2', '7000'], {
+          encoding: 'utf8',
+          input: '',
+          timeout: 5000,
+        });
+        hostToGuest += r.stdout ?? '';
+        if (!hostToGuest) await new Promise((r2) => setTimeout(r2, 500));
+      }
+      guest = await run;
+    });
 
-  afterAll(() => {
-    spawnSync(NETNS_SCRIPT, ['down', netns]);
-  });
+    afterAll(() => {
+      spawnSync(NETNS_SCRIPT, ['down', netns]);
+    });
 
-  it('lets the host side open a connection to the guest', () => {
-    expect(hostToGuest, guest.log).toContain('hello-from-guest');
-  });
+    it('lets the host side open a connection to the guest', () => {
+      expect(hostToGuest, guest.log).toContain('hello-from-guest');
+    });
 
-  it('lets the guest reach the host address in the namespace', () => {
-    expect(guest.log).toContain('PING-OK');
-    expect(guest.rc).toBe(0);
-  });
-});
+    it('lets the guest reach the host address in the namespace', () => {
+      expect(guest.log).toContain('PING-OK');
+      expect(guest.rc).toBe(0);
+    });
+  },
+);

@@ -56,3 +56,8 @@ drop_caches() {
   sync
   echo 3 > /proc/sys/vm/drop_caches
 }
+
+# Seconds since boot, for timing lines inside a step.
+now() {
+  cut -d' ' -f1 /proc/uptime
+}
