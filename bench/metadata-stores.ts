@@ -19,6 +19,8 @@ import { sampleInode } from '../src/storage/metadata/conformance.js';
 import { LmdbMetadataStore } from '../src/storage/metadata/lmdb/index.js';
 import { MemoryMetadataStore } from '../src/storage/metadata/memory/index.js';
 import type { MetadataStore } from '../src/storage/metadata/store.js';
+import { PostgresMetadataStore } from '../src/storage/metadata/postgres/index.js';
+import { findPostgresBin, startPostgres } from '../test/support/postgres.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -122,11 +124,39 @@ async function main(): Promise<void> {
       await measure('lmdb (durable)', new LmdbMetadataStore({ path: join(tmp, 'durable') })),
       await measure('lmdb (noSync)', new LmdbMetadataStore({ path: join(tmp, 'nosync'), noSync: true })),
     ];
+    rows.push(...(await measurePostgres()));
     console.log(`creates=${CREATES} lookups=${LOOKUPS} entries=${ENTRIES}`);
     console.table(rows);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * PostgreSQL rows: against $DFS_BENCH_PG_URL when set (a real server; each
+ * run uses a fresh share key), else against throwaway local clusters, one
+ * durable (fsync and synchronous commit on) and one with fsync off. Skipped,
+ * with a note, when no PostgreSQL is installed.
+ */
+async function measurePostgres(): Promise<Record<string, string>[]> {
+  const share = `bench-${process.pid}-${Date.now()}`;
+  const url = process.env.DFS_BENCH_PG_URL;
+  if (url) return [await measure('postgres', new PostgresMetadataStore({ connectionString: url, share }))];
+  if (findPostgresBin() === undefined) {
+    console.log('postgres: skipped (no PostgreSQL binaries; apt-get install postgresql or set DFS_BENCH_PG_URL)');
+    return [];
+  }
+  const rows: Record<string, string>[] = [];
+  for (const durable of [true, false]) {
+    const pg = await startPostgres({ durable });
+    try {
+      const label = durable ? 'postgres (durable)' : 'postgres (fsync off)';
+      rows.push(await measure(label, new PostgresMetadataStore({ connectionString: pg.url, share })));
+    } finally {
+      await pg.stop();
+    }
+  }
+  return rows;
 }
 
 await main();

@@ -117,8 +117,16 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => child.once('exit', () => r()));
 }
 
+export interface StartPostgresOptions {
+  /**
+   * Keep fsync and synchronous commit on, as a production server runs
+   * (benchmarks). Tests leave it off: a crashed test cluster is thrown away.
+   */
+  durable?: boolean;
+}
+
 /** initdb + postgres on a free port; resolves once it accepts connections. */
-export async function startPostgres(): Promise<RunningPostgres> {
+export async function startPostgres(opts: StartPostgresOptions = {}): Promise<RunningPostgres> {
   const bin = findPostgresBin();
   if (bin === undefined) throw new Error(postgresUnavailable() ?? 'PostgreSQL binaries not found');
   const user = serverUser();
@@ -166,12 +174,7 @@ export async function startPostgres(): Promise<RunningPostgres> {
         '-c',
         'listen_addresses=127.0.0.1',
         // Test speed: a crashed test cluster is thrown away, never recovered.
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
+        ...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
         '-c',
         'max_connections=200',
         // Deadlocks between conflicting updates are then found in 0.1 s instead of 1 s (the default).

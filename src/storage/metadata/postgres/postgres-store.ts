@@ -3,6 +3,7 @@ import { FsError } from '../../../core/errors.js';
 import type { Inode } from '../../../core/types.js';
 import { silentLogger, type Logger } from '../../../observability/logger.js';
 import type { MetadataReadTx, MetadataStore, MetadataWriteTx } from '../store.js';
+import { ConflictGate } from './conflict-gate.js';
 import { isRetryable, translateDbError } from './db-errors.js';
 import { migrate } from './migrations.js';
 import { IdBlocks, PgTx } from './pg-tx.js';
@@ -46,7 +47,9 @@ const types = {
  * one of them (SQLSTATE 40001, or 40P01 on a deadlock) and the store runs
  * its callback again on a fresh snapshot, up to `maxAttempts` times with
  * jittered exponential backoff. Neither a lost entry nor a directory cycle
- * can commit. (The contract lets stores retry callbacks.) `view` runs
+ * can commit. (The contract lets stores retry callbacks.) A retry runs
+ * exclusive among this process's updates ({@link ConflictGate}), so local
+ * contention degrades to one-at-a-time instead of a retry storm. `view` runs
  * REPEATABLE READ READ ONLY: one snapshot for all its reads, never aborted.
  *
  * See {@link PgTx} for how a transaction keeps its round trips low.
@@ -61,6 +64,8 @@ export class PostgresMetadataStore implements MetadataStore {
   private readonly logger: Logger;
   private readonly maxAttempts: number;
   private closed = false;
+  private readonly gate = new ConflictGate();
+  private readonly guarded = new WeakSet<pg.PoolClient>();
 
   constructor(opts: PostgresMetadataStoreOptions) {
     this.schema = opts.schema ?? 'dittofs';
@@ -110,35 +115,49 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async update<T>(fn: (tx: MetadataWriteTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.connect();
-      const tx = new PgTx(client, this.q, this.share, BEGIN_UPDATE, this.ids);
+      const exclusive = attempt > 1;
+      await this.gate.acquire(exclusive);
+      let cause: unknown;
       try {
-        const result = await fn(tx);
-        tx.finish();
-        await tx.commit();
-        client.release();
-        return result;
+        return await this.attempt(fn);
       } catch (err) {
-        tx.finish();
-        try {
-          await tx.rollback();
-          client.release();
-        } catch (rbErr) {
-          // The connection is unusable: drop it from the pool.
-          client.release(rbErr instanceof Error ? rbErr : true);
-        }
         // A callback may have turned the database error into its own; the first database error decides.
-        const cause = tx.failure ?? err;
-        if (!isRetryable(cause)) throw err;
-        if (attempt >= this.maxAttempts) {
-          this.logger.warn({ attempts: attempt }, 'metadata update still conflicting, giving up');
-          const e = new FsError('DELAY', 'metadata update conflicted too often');
-          (e as { cause?: unknown }).cause = cause;
-          throw e;
-        }
-        this.logger.debug({ attempt, code: (cause as { code?: string }).code }, 'metadata update conflict, retrying');
-        await backoff(attempt);
+        cause = (err instanceof AttemptFailed ? err.dbFailure : undefined) ?? unwrap(err);
+        if (!isRetryable(cause)) throw unwrap(err);
+      } finally {
+        this.gate.release(exclusive);
       }
+      if (attempt >= this.maxAttempts) {
+        this.logger.warn({ attempts: attempt }, 'metadata update still conflicting, giving up');
+        const e = new FsError('DELAY', 'metadata update conflicted too often');
+        (e as { cause?: unknown }).cause = cause;
+        throw e;
+      }
+      this.logger.debug({ attempt, code: (cause as { code?: string }).code }, 'metadata update conflict, retrying');
+      await backoff(attempt);
+    }
+  }
+
+  /** One run of an update callback in one transaction; on failure the error carries the first database error seen. */
+  private async attempt<T>(fn: (tx: MetadataWriteTx) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    const tx = new PgTx(client, this.q, this.share, BEGIN_UPDATE, this.ids);
+    try {
+      const result = await fn(tx);
+      tx.finish();
+      await tx.commit();
+      client.release();
+      return result;
+    } catch (err) {
+      tx.finish();
+      try {
+        await tx.rollback();
+        client.release();
+      } catch (rbErr) {
+        // The connection is unusable: drop it from the pool.
+        client.release(rbErr instanceof Error ? rbErr : true);
+      }
+      throw new AttemptFailed(err, tx.failure);
     }
   }
 
@@ -150,12 +169,35 @@ export class PostgresMetadataStore implements MetadataStore {
 
   private async connect(): Promise<pg.PoolClient> {
     if (this.closed) throw new FsError('IO', 'metadata store is closed');
+    let client: pg.PoolClient;
     try {
-      return await this.pool.connect();
+      client = await this.pool.connect();
     } catch (err) {
       throw translateDbError(err);
     }
+    // pg-pool listens for errors only on idle clients. A connection that
+    // breaks while checked out (server restart between two statements) would
+    // otherwise be an unhandled 'error' event; its next query fails anyway.
+    if (!this.guarded.has(client)) {
+      this.guarded.add(client);
+      client.on('error', (err) => this.logger.warn({ err }, 'PostgreSQL connection failed'));
+    }
+    return client;
   }
+}
+
+/** The error of one attempt, with the first database error the transaction saw (which decides about retrying). */
+class AttemptFailed extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly dbFailure: unknown,
+  ) {
+    super('update attempt failed');
+  }
+}
+
+function unwrap(err: unknown): unknown {
+  return err instanceof AttemptFailed ? err.error : err;
 }
 
 /** Full jitter (a random wait up to 2^attempt ms, capped at 50 ms): conflicting servers spread out instead of colliding again. */
