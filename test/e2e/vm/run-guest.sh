@@ -19,6 +19,8 @@
 #                                 scripts/e2e/netns.sh and uses its TAP device,
 #                                 so the host side can connect back to the guest
 #   VM_OUT=DIR                    build output (default: run build.sh)
+#   INTERACTIVE=1 APPEND=dfs.shell  a shell on the console instead of /test.sh
+#                                 (debugging; type `poweroff -f` to leave)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEST=${1:?usage: run-guest.sh TEST_SCRIPT [LOGFILE]}
@@ -69,6 +71,8 @@ case $NET in
     ;;
 esac
 [ -n "${APPEND:-}" ] && CMDLINE="$CMDLINE $APPEND"
+STDIN=/dev/null
+[ -n "${INTERACTIVE:-}" ] && STDIN=/dev/stdin
 
 # shellcheck disable=SC2086 # WRAP is a command prefix or empty
 {
@@ -77,7 +81,7 @@ esac
     -nodefaults -no-user-config -display none -serial stdio -no-reboot \
     -kernel "$KERNEL" -initrd "$W/initrd" -append "$CMDLINE" \
     -netdev "$NETDEV" -device virtio-net-pci,netdev=n0,romfile= \
-    < /dev/null 2>&1
+    < "$STDIN" 2>&1
   echo $? > "$W/qemu.rc"
 } | tee "$W/serial.log" "$LOG"
 qrc=$(cat "$W/qemu.rc")
