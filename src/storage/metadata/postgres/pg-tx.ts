@@ -75,7 +75,18 @@ export class PgTx implements MetadataWriteTx {
     private readonly share: string,
     private readonly beginSql: string,
     private readonly ids: IdBlocks,
+    /**
+     * 'COMMIT' when the connection still holds the read-only transaction of
+     * an earlier view (see PostgresMetadataStore.view): sent at the head of
+     * this transaction's first message.
+     */
+    private prefix: string | undefined,
   ) {}
+
+  /** The earlier view's transaction is still open on the connection (nothing was sent). */
+  get endPending(): boolean {
+    return this.prefix !== undefined;
+  }
 
   finish(): void {
     this.finished = true;
@@ -182,13 +193,23 @@ export class PgTx implements MetadataWriteTx {
   /** Send what is pending followed by COMMIT (with BEGIN first if nothing was sent yet). No-op for an untouched transaction. */
   async commit(): Promise<void> {
     this.closeRuns();
-    if (!this.begun && this.pending.length === 0) return;
+    if (!this.begun && this.pending.length === 0) {
+      await this.sendPrefix();
+      return;
+    }
     await this.sendBatch('COMMIT');
   }
 
   /** Roll back on the server if anything was sent. Rejects when the connection is unusable. */
   async rollback(): Promise<void> {
     if (this.begun) await this.client.query('ROLLBACK');
+    else await this.sendPrefix();
+  }
+
+  private async sendPrefix(): Promise<void> {
+    const p = this.prefix;
+    this.prefix = undefined;
+    if (p !== undefined) await this.client.query(p);
   }
 
   private live(): void {
@@ -239,6 +260,7 @@ export class PgTx implements MetadataWriteTx {
   /** One prepared statement; the transaction is already open. */
   private async query<R>(stmt: ReadStatement, values: SqlValue[]): Promise<R[]> {
     try {
+      await this.sendPrefix();
       const r = await this.client.query({ name: stmt.name, text: stmt.text, values });
       return r.rows as R[];
     } catch (err) {
@@ -254,6 +276,8 @@ export class PgTx implements MetadataWriteTx {
    */
   private async sendBatch<R>(last: string | undefined): Promise<R[]> {
     const parts = this.begun ? this.pending : [this.beginSql, ...this.pending];
+    if (this.prefix !== undefined) parts.unshift(this.prefix);
+    this.prefix = undefined;
     if (last !== undefined) parts.push(last);
     this.pending = [];
     this.pendingBytes = 0;

@@ -294,6 +294,40 @@ describe.skipIf(unavailable !== undefined)(
       });
     });
 
+    describe("a view's deferred COMMIT", () => {
+      it('rides with the next transaction on the same connection, whatever it starts with', async () => {
+        const s = store({ share: 'one-conn', poolSize: 1 });
+        await s.open({ rootInode });
+        for (let i = 0; i < 20; i++) {
+          expect(await s.view((tx) => tx.getInode(ROOT_ID))).toEqual(rootInode);
+          // allocateId first: nextval must not run inside the view's READ ONLY transaction.
+          const id = await s.update(async (tx) => {
+            const n = await tx.allocateId();
+            await tx.putInode(sampleInode(n));
+            return n;
+          });
+          expect(await s.view((tx) => tx.getInode(id))).toEqual(sampleInode(id));
+          await s.update((tx) => tx.putState('k', Buffer.from([i])));
+        }
+        expect(await s.view((tx) => tx.getState('k'))).toEqual(Buffer.from([19]));
+      });
+
+      it('is sent alone when the connection stays idle, so no snapshot stays open', async () => {
+        const s = store({ share: 'idle-end', poolSize: 1, connectionString: `${url}?application_name=idle_end_test` });
+        await s.open({ rootInode });
+        await s.view((tx) => tx.getInode(ROOT_ID));
+        const open = async () =>
+          (
+            await sql<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name = 'idle_end_test'`,
+            )
+          )[0].n;
+        expect(await open()).toBe(1);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(await open()).toBe(0);
+      });
+    });
+
     describe('input PostgreSQL cannot store', () => {
       it('a NUL in a name fails the update with INVAL and leaves the store usable', async () => {
         const s = store({ share: 'nul' });

@@ -25,6 +25,8 @@ export interface PostgresMetadataStoreOptions {
 
 const BEGIN_UPDATE = 'BEGIN ISOLATION LEVEL SERIALIZABLE';
 const BEGIN_VIEW = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+/** How long an idle connection may keep a finished view's snapshot before its COMMIT is sent alone. */
+const READ_END_DELAY_MS = 20;
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** int8 columns as numbers: every id, size, time and cookie the store writes is a safe integer. */
@@ -66,6 +68,7 @@ export class PostgresMetadataStore implements MetadataStore {
   private closed = false;
   private readonly gate = new ConflictGate();
   private readonly guarded = new WeakSet<pg.PoolClient>();
+  private readonly openReads = new Map<pg.PoolClient, NodeJS.Timeout>();
 
   constructor(opts: PostgresMetadataStoreOptions) {
     this.schema = opts.schema ?? 'dittofs';
@@ -83,6 +86,7 @@ export class PostgresMetadataStore implements MetadataStore {
   async open(init: { rootInode: Inode }): Promise<void> {
     const client = await this.connect();
     try {
+      await this.endOpenRead(client);
       await migrate(client, this.schema, pg.escapeIdentifier(this.schema), this.logger);
       // ON CONFLICT DO NOTHING: opening an existing share keeps its root as it is.
       await client.query(this.q.insertInodeIfAbsent(init.rootInode));
@@ -96,18 +100,15 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async view<T>(fn: (tx: MetadataReadTx) => Promise<T>): Promise<T> {
     const client = await this.connect();
-    const tx = new PgTx(client, this.q, this.share, BEGIN_VIEW, this.ids);
+    const tx = new PgTx(client, this.q, this.share, BEGIN_VIEW, this.ids, this.claimOpenRead(client));
     try {
       return await fn(tx);
     } finally {
       tx.finish();
-      if (tx.begun) {
-        // A read-only transaction has nothing to make durable: its end is not
-        // awaited. node-postgres runs a client's queries in order, so the
-        // next user of this connection queues behind it.
-        client
-          .query(tx.failure === undefined ? 'COMMIT' : 'ROLLBACK')
-          .catch((err: unknown) => this.logger.warn({ err }, 'ending a read transaction failed'));
+      if (tx.begun && tx.failure !== undefined) {
+        client.query('ROLLBACK').catch((err: unknown) => this.logger.warn({ err }, 'ending a read transaction failed'));
+      } else if (tx.begun || tx.endPending) {
+        this.deferEnd(client);
       }
       client.release();
     }
@@ -141,7 +142,7 @@ export class PostgresMetadataStore implements MetadataStore {
   /** One run of an update callback in one transaction; on failure the error carries the first database error seen. */
   private async attempt<T>(fn: (tx: MetadataWriteTx) => Promise<T>): Promise<T> {
     const client = await this.connect();
-    const tx = new PgTx(client, this.q, this.share, BEGIN_UPDATE, this.ids);
+    const tx = new PgTx(client, this.q, this.share, BEGIN_UPDATE, this.ids, this.claimOpenRead(client));
     try {
       const result = await fn(tx);
       tx.finish();
@@ -164,7 +165,41 @@ export class PostgresMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const [client, timer] of this.openReads) {
+      clearTimeout(timer);
+      client.query('COMMIT').catch(() => undefined);
+    }
+    this.openReads.clear();
     await this.pool.end();
+  }
+
+  /**
+   * A view's read-only transaction has nothing to make durable, so its
+   * COMMIT is not a round trip of its own: it rides at the head of the next
+   * message on that connection, or is sent after {@link READ_END_DELAY_MS}
+   * if the connection stays idle (an open snapshot holds back vacuum).
+   */
+  private deferEnd(client: pg.PoolClient): void {
+    const timer = setTimeout(() => {
+      this.openReads.delete(client);
+      client.query('COMMIT').catch((err: unknown) => this.logger.warn({ err }, 'ending a read transaction failed'));
+    }, READ_END_DELAY_MS);
+    timer.unref();
+    this.openReads.set(client, timer);
+  }
+
+  /** 'COMMIT' if `client` still holds a view's transaction, which the caller must now send first. */
+  private claimOpenRead(client: pg.PoolClient): string | undefined {
+    const timer = this.openReads.get(client);
+    if (timer === undefined) return undefined;
+    clearTimeout(timer);
+    this.openReads.delete(client);
+    return 'COMMIT';
+  }
+
+  private async endOpenRead(client: pg.PoolClient): Promise<void> {
+    const end = this.claimOpenRead(client);
+    if (end !== undefined) await client.query(end);
   }
 
   private async connect(): Promise<pg.PoolClient> {
