@@ -273,6 +273,31 @@ export function runMetadataStoreConformance(name: string, factory: () => Promise
       expect((await store.view((tx) => tx.getInode(96)))!.size).toBe(2);
     });
 
+    it('lists inodes by ascending id in pages, and an update sees its own puts and deletes', async () => {
+      await store.update(async (tx) => {
+        for (const id of [30, 10, 20, 40]) await tx.putInode(sampleInode(id, { size: id }));
+      });
+      const ids = (await store.view((tx) => tx.listInodes(0, 100))).map((i) => i.id);
+      expect(ids).toEqual([ROOT_ID, 10, 20, 30, 40]);
+      const page = await store.view((tx) => tx.listInodes(10, 2));
+      expect(page.map((i) => i.id)).toEqual([20, 30]);
+      expect(page[0]).toEqual(sampleInode(20, { size: 20 }));
+      expect(await store.view((tx) => tx.listInodes(40, 10))).toEqual([]);
+      const inTx = await store.update(async (tx) => {
+        await tx.deleteInode(20);
+        await tx.putInode(sampleInode(25));
+        await tx.putInode(sampleInode(30, { size: 3 }));
+        return tx.listInodes(ROOT_ID, 3);
+      });
+      expect(inTx.map((i) => [i.id, i.size])).toEqual([
+        [10, 10],
+        [25, 0],
+        [30, 3],
+      ]);
+      const after = (await store.view((tx) => tx.listInodes(0, 100))).map((i) => i.id);
+      expect(after).toEqual([ROOT_ID, 10, 25, 30, 40]);
+    });
+
     it('serializes concurrent updates (no lost read-modify-write)', async () => {
       await store.update((tx) => tx.putInode(sampleInode(100, { size: 0 })));
       await Promise.all(

@@ -38,6 +38,12 @@ export interface MetadataReadTx {
   getState(key: string): Promise<Buffer | undefined>;
   /** Number of inodes and sum of regular-file sizes, for FSSTAT. */
   usage(): Promise<{ inodes: number; bytes: number }>;
+  /**
+   * Every inode with id > `afterId`, in ascending id order, at most `limit`
+   * (a full page does not mean more follow). For offline tools such as the
+   * consistency checker; not used on request paths.
+   */
+  listInodes(afterId: FileId, limit: number): Promise<Inode[]>;
 }
 
 export interface MetadataWriteTx extends MetadataReadTx {

@@ -59,6 +59,21 @@ export class CommittedReader implements MetadataReadTx {
     return { inodes: this.meta('inodes'), bytes: this.meta('bytes') };
   }
 
+  async listInodes(afterId: FileId, limit: number): Promise<Inode[]> {
+    const out: Inode[] = [];
+    if (limit <= 0) return out;
+    for (const ino of this.committedInodesAfter(afterId)) {
+      out.push(ino);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Committed inodes with id > `after`, lazily, in id order (an ordered cursor; ids are integers). */
+  protected *committedInodesAfter(after: FileId): Generator<Inode> {
+    for (const { value } of this.dbs.inodes.getRange({ start: Math.floor(after) + 1, ...this.opts })) yield value;
+  }
+
   protected committedInode(id: FileId): Inode | undefined {
     // lmdb-js decodes a fresh object on every get (no cache is configured), so no aliasing.
     return this.dbs.inodes.get(id, this.opts);

@@ -109,6 +109,29 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
     return false;
   }
 
+  override async listInodes(afterId: FileId, limit: number): Promise<Inode[]> {
+    this.live();
+    const pendingIds = new Set<FileId>();
+    for (const l of this.layers) for (const id of l.inodes.keys()) if (id > afterId) pendingIds.add(id);
+    if (pendingIds.size === 0) return super.listInodes(afterId, limit);
+    const added = [...pendingIds].sort((a, b) => a - b);
+    // Merge the committed cursor with the ids the overlays touched; the overlays win.
+    const out: Inode[] = [];
+    let a = 0;
+    const takePending = (id: FileId): void => {
+      const v = this.pendingInode(id);
+      if (v) out.push(cloneInode(v));
+    };
+    for (const ino of this.committedInodesAfter(afterId)) {
+      while (a < added.length && added[a] < ino.id && out.length < limit) takePending(added[a++]);
+      if (out.length >= limit) break;
+      if (pendingIds.has(ino.id)) continue;
+      out.push(ino);
+    }
+    while (a < added.length && out.length < limit) takePending(added[a++]);
+    return out;
+  }
+
   override async getXattr(id: FileId, name: string): Promise<Buffer | undefined> {
     this.live();
     for (let i = this.layers.length - 1; i >= 0; i--) {

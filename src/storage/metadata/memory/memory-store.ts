@@ -86,6 +86,26 @@ class ReadTx implements MetadataReadTx {
   async usage(): Promise<{ inodes: number; bytes: number }> {
     return { inodes: this.c.inodes.size, bytes: this.c.bytes };
   }
+  async listInodes(afterId: FileId, limit: number): Promise<Inode[]> {
+    return pageById(this.c.inodes, afterId, limit);
+  }
+}
+
+/**
+ * Inodes of `m` with id > `afterId`, ascending, at most `limit`. The map is
+ * unordered, so this sorts: fine for the offline checker on a memory store.
+ */
+function pageById(m: ReadonlyMap<FileId, Inode | null>, afterId: FileId, limit: number): Inode[] {
+  const ids: FileId[] = [];
+  for (const id of m.keys()) if (id > afterId) ids.push(id);
+  ids.sort((a, b) => a - b);
+  const out: Inode[] = [];
+  for (const id of ids) {
+    if (out.length >= limit) break;
+    const ino = m.get(id);
+    if (ino) out.push(ino);
+  }
+  return out;
 }
 
 /**
@@ -188,6 +208,15 @@ class WriteTx extends ReadTx implements MetadataWriteTx {
       bytes += regBytes(v) - regBytes(old);
     }
     return { inodes, bytes };
+  }
+
+  override async listInodes(afterId: FileId, limit: number): Promise<Inode[]> {
+    this.live();
+    if (this.inodes.size === 0) return super.listInodes(afterId, limit);
+    // The overlay wins over the committed state (null = deleted here).
+    const merged = new Map<FileId, Inode | null>(this.c.inodes);
+    for (const [id, v] of this.inodes) merged.set(id, v);
+    return pageById(merged, afterId, limit);
   }
 
   async allocateId(): Promise<FileId> {

@@ -138,6 +138,11 @@ export class PgTx implements MetadataWriteTx {
     return { inodes: rows[0].inodes, bytes: rows[0].bytes };
   }
 
+  async listInodes(afterId: FileId, limit: number): Promise<Inode[]> {
+    if (limit <= 0) return [];
+    return (await this.read<InodeRow>(this.q.listInodes, [this.share, afterId, limit])).map(rowToInode);
+  }
+
   async allocateId(): Promise<FileId> {
     this.live();
     for (;;) {

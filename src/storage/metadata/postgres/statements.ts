@@ -54,6 +54,7 @@ export class Statements {
   readonly listXattrs: ReadStatement;
   readonly getState: ReadStatement;
   readonly usage: ReadStatement;
+  readonly listInodes: ReadStatement;
   readonly nextIdBlock: ReadStatement;
   private readonly shareLit: string;
 
@@ -79,6 +80,10 @@ export class Statements {
       'usage',
       `SELECT count(*) AS inodes, coalesce(sum(size) FILTER (WHERE type = 'reg'), 0)::bigint AS bytes
          FROM ${s}.inodes WHERE share = $1`,
+    );
+    this.listInodes = st(
+      'list_inodes',
+      `SELECT ${INODE_SELECT} FROM ${s}.inodes WHERE share = $1 AND id > $2 ORDER BY id LIMIT $3`,
     );
     this.nextIdBlock = st('next_id_block', `SELECT nextval(${literal(`${s}.inode_ids`)}::regclass) AS v`);
   }
