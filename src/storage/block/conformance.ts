@@ -159,6 +159,17 @@ export function runBlockStoreConformance(name: string, factory: () => Promise<Bl
       expectBytes(await store.read('big', 0, size), data);
     });
 
+    it('lists the content ids that hold data, if it can list at all', async () => {
+      if (store.listContent === undefined) return;
+      await store.write('list-a', 0, Buffer.from('a'));
+      await store.write('list-b', 5, Buffer.from('b'));
+      await store.write('list-c', 0, Buffer.from('c'));
+      await store.delete('list-a');
+      const ids: string[] = [];
+      for await (const id of store.listContent()) ids.push(id);
+      expect(ids.sort()).toEqual(['list-b', 'list-c']);
+    });
+
     it('rejects negative or fractional ranges', async () => {
       await expect(store.write('r', -1, Buffer.from('x'))).rejects.toMatchObject({ code: 'INVAL' });
       await expect(store.read('r', 1.5, 1)).rejects.toMatchObject({ code: 'INVAL' });

@@ -22,6 +22,13 @@ export interface BlockStore {
   delete(contentId: string): Promise<void>;
   /** Durability barrier: when it resolves, everything written to `contentId` is stable. */
   commit(contentId: string): Promise<void>;
+  /**
+   * Every content id that holds data, in no particular order (optional: for
+   * offline tools such as the consistency checker, which finds content no
+   * inode references). Content written or deleted during the iteration may
+   * or may not be listed.
+   */
+  listContent?(): AsyncIterable<string>;
   /** Bytes of storage in use (for FSSTAT). */
   usedBytes(): Promise<number>;
   close(): Promise<void>;

@@ -182,6 +182,11 @@ export class FsBlockStore implements BlockStore {
     }
   }
 
+  /** Every content file: `open` scanned them all and writes/deletes keep the index current. */
+  async *listContent(): AsyncIterable<string> {
+    yield* [...this.sizes.keys()];
+  }
+
   async usedBytes(): Promise<number> {
     return this.used;
   }

@@ -100,6 +100,11 @@ export class MemoryBlockStore implements BlockStore {
 
   async commit(_contentId: string): Promise<void> {}
 
+  async *listContent(): AsyncIterable<string> {
+    // A snapshot of the keys: deletes during the iteration do not disturb it.
+    yield* [...this.contents.keys()];
+  }
+
   async usedBytes(): Promise<number> {
     return this.chunkCount * MEMORY_CHUNK_SIZE;
   }
