@@ -28,6 +28,8 @@ export type FsErrorCode =
   | 'NOT_SYNC'
   | 'BADTYPE'
   | 'BADCOOKIE'
+  /** A blocking lock request would close a wait-for cycle (core/locks). */
+  | 'DEADLK'
   | 'IO';
 
 export class FsError extends Error {

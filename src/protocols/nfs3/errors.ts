@@ -33,6 +33,8 @@ export const FS_ERROR_TO_NFS3: Readonly<Record<FsErrorCode, Nfs3Status>> = {
   NOT_SYNC: Nfs3Status.NOT_SYNC,
   BADTYPE: Nfs3Status.BADTYPE,
   BADCOOKIE: Nfs3Status.BAD_COOKIE,
+  // Lock-manager only (NLM maps it); NFSv3 itself never blocks on locks.
+  DEADLK: Nfs3Status.IO,
   IO: Nfs3Status.IO,
 };
 
