@@ -48,7 +48,10 @@ function ganeshaVersion(): string {
   return r.status === 0 ? `nfs-ganesha ${r.stdout.trim()}` : 'nfs-ganesha (version unknown)';
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** The same workloads at smoke-run sizes: lets V8 compile DittoFS's hot paths before anything is timed. */
 function warmupSettings(s: BenchSettings): BenchSettings {
@@ -64,10 +67,26 @@ function warmupSettings(s: BenchSettings): BenchSettings {
   };
 }
 
+/** Profiles need fewer operations than medians do: half the sizes, one repetition. */
+function profileSettings(s: BenchSettings): BenchSettings {
+  const half = (v: number) => Math.max(1, Math.round(v / 2));
+  return {
+    ...s,
+    reps: 1,
+    seqMiB: half(s.seqMiB),
+    randOps: half(s.randOps),
+    metaFiles: half(s.metaFiles),
+    listEntries: half(s.listEntries),
+    smallFiles: Math.max(1, Math.round(s.smallFiles / 3)),
+  };
+}
+
 async function startAll(s: BenchSettings, started: BenchServer[]): Promise<BenchServer[]> {
   started.push(await startDittofs({ label: 'dittofs', blocks: 'fs', metadata: s.dfsMetadata, baseDir: s.baseDir }));
   started.push(await startGanesha({ baseDir: s.baseDir }));
-  started.push(await startDittofs({ label: 'dittofs-mem', blocks: 'memory', metadata: s.memMetadata, baseDir: s.baseDir }));
+  started.push(
+    await startDittofs({ label: 'dittofs-mem', blocks: 'memory', metadata: s.memMetadata, baseDir: s.baseDir }),
+  );
   return started;
 }
 
@@ -95,7 +114,7 @@ async function profileWorkload(w: Workload, s: BenchSettings): Promise<ProfileSu
     cpuProfileDir: dir,
   });
   try {
-    await runHostWorkloads([server], [w], { ...s, reps: 1 }, () => undefined);
+    await runHostWorkloads([server], [w], profileSettings(s), () => undefined);
   } finally {
     await server.stop();
   }

@@ -74,7 +74,7 @@ export function loadSettings(env = process.env): BenchSettings {
     smallKiB: num('BENCH_SMALL_KIB', 4),
     only: (env.BENCH_ONLY ?? '').split(',').filter((s) => s.length > 0),
     guest: env.BENCH_GUEST !== '0',
-    guestReps: num('BENCH_GUEST_REPS', q(3, 1)),
+    guestReps: num('BENCH_GUEST_REPS', q(2, 1)),
     guestMiB: num('BENCH_GUEST_MIB', q(64, 16)),
     guestFiles: num('BENCH_GUEST_FILES', q(500, 100)),
     dfsMetadata: store('BENCH_DFS_METADATA', 'lmdb'),

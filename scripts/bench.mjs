@@ -13,7 +13,17 @@ const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: '
 
 // The reference server is required; the guest's packages only for the kernel-client part.
 const REQUIRED = ['nfs-ganesha', 'nfs-ganesha-vfs', 'rpcbind'];
-const GUEST = ['qemu-system-x86', 'linux-image-amd64', 'busybox-static', 'cpio', 'kmod', 'xz-utils', 'gzip', 'gcc', 'libc6-dev'];
+const GUEST = [
+  'qemu-system-x86',
+  'linux-image-amd64',
+  'busybox-static',
+  'cpio',
+  'kmod',
+  'xz-utils',
+  'gzip',
+  'gcc',
+  'libc6-dev',
+];
 
 function missing(packages) {
   const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...packages], { encoding: 'utf8' });
@@ -34,12 +44,15 @@ if (process.env.DFS_SKIP_DEPS !== '1') {
     console.error(`bench: installing ${lacking.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     if (run('apt-get', ['update', '-qq'], { env }).status !== 0) process.exit(1);
-    if (run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...lacking], { env }).status !== 0) process.exit(1);
+    if (run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...lacking], { env }).status !== 0)
+      process.exit(1);
     lacking = missing(wanted);
   }
   const lackingRequired = lacking.filter((p) => REQUIRED.includes(p));
   if (lackingRequired.length) {
-    console.error(`bench: missing ${lackingRequired.join(' ')} (apt-get install them, or run as root to have them installed)`);
+    console.error(
+      `bench: missing ${lackingRequired.join(' ')} (apt-get install them, or run as root to have them installed)`,
+    );
     process.exit(1);
   }
   if (lacking.length) console.error(`bench: kernel-client workloads will be skipped: missing ${lacking.join(' ')}`);

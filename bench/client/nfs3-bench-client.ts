@@ -102,11 +102,19 @@ export class Nfs3BenchClient {
   }
 
   async getattr(fh: Buffer): Promise<void> {
-    await this.call('GETATTR', Nfs3Proc.GETATTR, Nfs3BenchClient.args((w) => w.opaque(fh)));
+    await this.call(
+      'GETATTR',
+      Nfs3Proc.GETATTR,
+      Nfs3BenchClient.args((w) => w.opaque(fh)),
+    );
   }
 
   async lookup(dir: Buffer, name: string): Promise<Buffer> {
-    const r = await this.call('LOOKUP', Nfs3Proc.LOOKUP, Nfs3BenchClient.args((w) => w.opaque(dir).string(name)));
+    const r = await this.call(
+      'LOOKUP',
+      Nfs3Proc.LOOKUP,
+      Nfs3BenchClient.args((w) => w.opaque(dir).string(name)),
+    );
     return Buffer.from(r.opaque(64));
   }
 
@@ -116,7 +124,9 @@ export class Nfs3BenchClient {
       'CREATE',
       Nfs3Proc.CREATE,
       // createhow3 UNCHECKED (0), sattr3 with mode 0644 and nothing else set.
-      Nfs3BenchClient.args((w) => w.opaque(dir).string(name).uint32(0).uint32(1).uint32(0o644).uint32(0).uint32(0).uint32(0).uint32(0).uint32(0)),
+      Nfs3BenchClient.args((w) =>
+        w.opaque(dir).string(name).uint32(0).uint32(1).uint32(0o644).uint32(0).uint32(0).uint32(0).uint32(0).uint32(0),
+      ),
     );
     if (!r.bool()) throw new Error('CREATE returned no handle');
     return Buffer.from(r.opaque(64));
@@ -126,23 +136,35 @@ export class Nfs3BenchClient {
     const r = await this.call(
       'MKDIR',
       Nfs3Proc.MKDIR,
-      Nfs3BenchClient.args((w) => w.opaque(dir).string(name).uint32(1).uint32(0o755).uint32(0).uint32(0).uint32(0).uint32(0).uint32(0)),
+      Nfs3BenchClient.args((w) =>
+        w.opaque(dir).string(name).uint32(1).uint32(0o755).uint32(0).uint32(0).uint32(0).uint32(0).uint32(0),
+      ),
     );
     if (!r.bool()) throw new Error('MKDIR returned no handle');
     return Buffer.from(r.opaque(64));
   }
 
   async remove(dir: Buffer, name: string): Promise<void> {
-    await this.call('REMOVE', Nfs3Proc.REMOVE, Nfs3BenchClient.args((w) => w.opaque(dir).string(name)));
+    await this.call(
+      'REMOVE',
+      Nfs3Proc.REMOVE,
+      Nfs3BenchClient.args((w) => w.opaque(dir).string(name)),
+    );
   }
 
   async rmdir(dir: Buffer, name: string): Promise<void> {
-    await this.call('RMDIR', Nfs3Proc.RMDIR, Nfs3BenchClient.args((w) => w.opaque(dir).string(name)));
+    await this.call(
+      'RMDIR',
+      Nfs3Proc.RMDIR,
+      Nfs3BenchClient.args((w) => w.opaque(dir).string(name)),
+    );
   }
 
   /** WRITE; the payload travels as its own buffer. Returns the count the server wrote. */
   async write(fh: Buffer, offset: number, data: Buffer, stable: StableHow3): Promise<number> {
-    const head = Nfs3BenchClient.args((w) => w.opaque(fh).uint64(offset).uint32(data.length).uint32(stable).uint32(data.length));
+    const head = Nfs3BenchClient.args((w) =>
+      w.opaque(fh).uint64(offset).uint32(data.length).uint32(stable).uint32(data.length),
+    );
     const pad = (4 - (data.length & 3)) & 3;
     const r = await this.call('WRITE', Nfs3Proc.WRITE, pad ? [head, data, Buffer.alloc(pad)] : [head, data]);
     skipWcc(r);
@@ -153,7 +175,11 @@ export class Nfs3BenchClient {
 
   /** READ; returns the number of bytes the server sent (the data itself is not copied). */
   async read(fh: Buffer, offset: number, count: number): Promise<number> {
-    const r = await this.call('READ', Nfs3Proc.READ, Nfs3BenchClient.args((w) => w.opaque(fh).uint64(offset).uint32(count)));
+    const r = await this.call(
+      'READ',
+      Nfs3Proc.READ,
+      Nfs3BenchClient.args((w) => w.opaque(fh).uint64(offset).uint32(count)),
+    );
     skipPostOp(r);
     const n = r.uint32();
     r.bool(); // eof
@@ -161,7 +187,11 @@ export class Nfs3BenchClient {
   }
 
   async commit(fh: Buffer): Promise<void> {
-    await this.call('COMMIT', Nfs3Proc.COMMIT, Nfs3BenchClient.args((w) => w.opaque(fh).uint64(0).uint32(0)));
+    await this.call(
+      'COMMIT',
+      Nfs3Proc.COMMIT,
+      Nfs3BenchClient.args((w) => w.opaque(fh).uint64(0).uint32(0)),
+    );
   }
 
   /** One READDIRPLUS page: walks the entries (attributes and handles skipped) to find the last cookie. */

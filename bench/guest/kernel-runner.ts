@@ -46,9 +46,17 @@ export async function runKernelWorkloads(
     FILES: settings.guestFiles,
   };
   const envPath = join(work, 'harness.env');
-  await writeFile(envPath, Object.entries(env).map(([k, v]) => `${k}='${v}'\n`).join(''));
+  await writeFile(
+    envPath,
+    Object.entries(env)
+      .map(([k, v]) => `${k}='${v}'\n`)
+      .join(''),
+  );
   // Budget: boot, plus generously what TCG needs per target and repetition.
-  const timeoutSec = Math.min(1800, 60 + settings.guestReps * servers.length * (20 + settings.guestMiB / 4 + settings.guestFiles / 40));
+  const timeoutSec = Math.min(
+    1800,
+    60 + settings.guestReps * servers.length * (20 + settings.guestMiB / 4 + settings.guestFiles / 40),
+  );
   await mkdir(GUEST_LOG_DIR, { recursive: true });
   const logFile = join(GUEST_LOG_DIR, 'bench-kernel.log');
   const child = spawn(join(VM_DIR, 'run-guest.sh'), [join(import.meta.dirname, 'kernel-bench.sh'), logFile], {
@@ -86,7 +94,9 @@ export async function runKernelWorkloads(
         clientCpuSeconds: null,
       };
       result.samples.push(sample);
-      log(`kernel rep ${sample.rep + 1}/${settings.guestReps} ${label.padEnd(11)} ${metric} ${(sample.units / sample.seconds).toFixed(1)}`);
+      log(
+        `kernel rep ${sample.rep + 1}/${settings.guestReps} ${label.padEnd(11)} ${metric} ${(sample.units / sample.seconds).toFixed(1)}`,
+      );
     }
   };
   const lines = createInterface({ input: child.stdout });

@@ -57,8 +57,9 @@ function table(rows: readonly Row[], client: ClientKind): string {
 function profiles(list: readonly ProfileSummary[]): string {
   const parts = ['## CPU profiles of DittoFS (`node --cpu-prof`)', ''];
   parts.push(
-    'Each profile is one run of one workload against a fresh DittoFS (fs blocks) started with',
-    '`--cpu-prof`; "self" is time spent in the function itself, "idle" is the event loop waiting',
+    'Each profile is one run of one workload (at the sizes below, setup and cleanup included)',
+    'against a fresh DittoFS (fs blocks) started with `--cpu-prof`; only the main thread is sampled',
+    '(not the libuv pool). "self" is time spent in the function itself, "idle" is the event loop waiting',
     '(for the client or for the libuv pool), "GC" is the garbage collector. What this means and what',
     'to change is in [bench/README.md](../bench/README.md#where-dittofs-trails-and-why).',
     '',
@@ -67,12 +68,16 @@ function profiles(list: readonly ProfileSummary[]): string {
     parts.push(
       `### ${p.workload}`,
       '',
-      `${num(p.totalMs / 1000)} s sampled: ${p.idlePct.toFixed(0)}% idle, ${p.gcPct.toFixed(0)}% GC, ${p.busyPct.toFixed(0)}% running JavaScript / native code. Top self time:`,
+      `${num(p.totalMs / 1000)} s sampled: ${p.idlePct.toFixed(0)}% idle, ${p.gcPct.toFixed(0)}% GC, ${p.busyPct.toFixed(0)}% JavaScript and native code (\`${p.file}\`). Top self time:`,
       '',
-      '| self % of busy | self ms | function | where |',
-      '|--:|--:|---|---|',
+      '| self % of non-idle | self ms | function | where | commonest caller |',
+      '|--:|--:|---|---|---|',
     );
-    for (const f of p.top) parts.push(`| ${f.pctOfBusy.toFixed(1)} | ${Math.round(f.selfMs)} | \`${f.name}\` | ${f.where} |`);
+    for (const f of p.top) {
+      const c = f.callers?.[0];
+      const caller = c ? `${c.path.replace(/\|/g, '/')} (${Math.round(c.ms)} ms)` : '';
+      parts.push(`| ${f.pctOfBusy.toFixed(1)} | ${Math.round(f.selfMs)} | \`${f.name}\` | ${f.where} | ${caller} |`);
+    }
     parts.push('');
   }
   return parts.join('\n');
@@ -124,14 +129,21 @@ export function renderMarkdown(res: BenchResults, svgPath: string | null): strin
       '**Caveat:** the guest CPU is emulated (qemu TCG, no KVM) and its network is slirp, so these figures',
       'mostly measure qemu; only the ratio means something, and only where the server is the slower part.',
       `Each server is mounted with NFSv3 over TCP; mount options: ${Object.entries(res.mounts)
-        .map(([k, v]) => `${k}: \`${v.split(',').filter((o) => /^(rsize|wsize|vers|proto)=/.test(o)).join(',')}\``)
+        .map(
+          ([k, v]) =>
+            `${k}: \`${v
+              .split(',')
+              .filter((o) => /^(rsize|wsize|vers|proto)=/.test(o))
+              .join(',')}\``,
+        )
         .join('; ')}.`,
       '',
       table(kernel, 'kernel'),
       '',
     );
   }
-  if (res.errors.length) out.push('## Errors during the run', '', ...res.errors.map((e) => `- ${e.split('\n')[0]}`), '');
+  if (res.errors.length)
+    out.push('## Errors during the run', '', ...res.errors.map((e) => `- ${e.split('\n')[0]}`), '');
   if (res.profiles.length) out.push(profiles(res.profiles));
   return `${out.join('\n').trimEnd()}\n`;
 }

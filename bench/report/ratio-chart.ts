@@ -82,7 +82,9 @@ export function ratioText(rows: readonly Row[]): string {
       const p = at(clampLog(row.ratio));
       for (let i = Math.min(p, one); i <= Math.max(p, one); i++) if (i !== one) cells[i] = '█';
     }
-    lines.push(`${row.metric.padEnd(14)}${cells.join('')} ${fmtRatio(row.ratio)} (memory blocks ${fmtRatio(row.ratioWriteback)})`);
+    lines.push(
+      `${row.metric.padEnd(14)}${cells.join('')} ${fmtRatio(row.ratio)} (memory blocks ${fmtRatio(row.ratioWriteback)})`,
+    );
   }
   return lines.join('\n');
 }

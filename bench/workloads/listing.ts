@@ -21,7 +21,7 @@ export const listing: Workload = {
 
     const listOnce = async (): Promise<number> => {
       let cookie = 0n;
-      let verf = Buffer.alloc(8);
+      let verf: Buffer = Buffer.alloc(8);
       let entries = 0;
       for (;;) {
         const page = await client.readdirplus(dir, cookie, verf, DIRCOUNT, MAXCOUNT);
