@@ -29,7 +29,22 @@ export interface BlockStore {
    * or may not be listed.
    */
   listContent?(): AsyncIterable<string>;
+  /**
+   * Copy-on-write clone (NFSv4.2 CLONE): `dst`'s content becomes `src`'s,
+   * sharing storage until either is written. Optional: stores without it
+   * leave the copy to the caller.
+   */
+  clone?(src: string, dst: string): Promise<void>;
   /** Bytes of storage in use (for FSSTAT). */
   usedBytes(): Promise<number>;
   close(): Promise<void>;
 }
+
+/**
+ * When a store's commit resolves (DESIGN.md "Block store"): 'writeback' once
+ * the data is buffered in memory, 'local-durable' once it is on local stable
+ * storage, 'remote' once it is in the object store.
+ */
+export type DurabilityMode = 'writeback' | 'local-durable' | 'remote';
+
+export const DURABILITY_MODES: readonly DurabilityMode[] = ['writeback', 'local-durable', 'remote'];
