@@ -1,0 +1,1 @@
+export { S3Remote, type S3RemoteOptions } from './s3-remote.js';
