@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Share } from '../core/share.js';
 import { Vfs } from '../core/vfs/vfs.js';
-import { MemoryMetadataStore } from '../storage/metadata/memory/index.js';
-import { LmdbMetadataStore } from '../storage/metadata/lmdb/index.js';
-import { MemoryBlockStore } from '../storage/block/memory/index.js';
-import { FsBlockStore } from '../storage/block/fs/index.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 import type { BlockStore } from '../storage/block/store.js';
 import { RpcServer } from '../protocols/rpc/server.js';
@@ -17,6 +13,7 @@ import { createMountProgram } from '../protocols/mount/index.js';
 import { createNfs3Program } from '../protocols/nfs3/index.js';
 import type { ServerConfig, ShareConfig } from './config.js';
 import { MutableShareRegistry } from './share-registry.js';
+import { openShareStores } from './stores.js';
 
 const PROG_PORTMAP = 100000;
 const PROG_NFS = 100003;
@@ -80,32 +77,22 @@ export class Runtime {
     }
 
     if (this.config.portmapPort > 0 && this.config.portmapPort !== port) {
-      this.portmapServer = new RpcServer({ programs: [portmapProgram], logger: this.logger.child({ component: 'portmap' }) });
+      this.portmapServer = new RpcServer({
+        programs: [portmapProgram],
+        logger: this.logger.child({ component: 'portmap' }),
+      });
       await this.portmapServer.listenTcp(this.config.portmapPort, this.config.host);
       await this.portmapServer.listenUdp(this.config.portmapPort, this.config.host);
     }
   }
 
   private async addShare(sc: ShareConfig): Promise<Share> {
-    let blocks: BlockStore;
-    if (sc.blocks.type === 'fs') {
-      if (sc.metadata.type === 'memory') {
-        // The namespace is in memory: content left by an earlier run can never
-        // be referenced again, so the share starts from an empty directory.
-        await rm(sc.blocks.path, { recursive: true, force: true });
-      }
-      await mkdir(sc.blocks.path, { recursive: true });
-      blocks = new FsBlockStore({ root: sc.blocks.path, logger: this.logger.child({ share: sc.name, store: 'fs' }) });
-    } else {
-      blocks = new MemoryBlockStore();
+    if (sc.blocks.type === 'fs' && sc.metadata.type === 'memory') {
+      // The namespace is in memory: content left by an earlier run can never
+      // be referenced again, so the share starts from an empty directory.
+      await rm(sc.blocks.path, { recursive: true, force: true });
     }
-    let meta: MetadataStore;
-    if (sc.metadata.type === 'lmdb') {
-      await mkdir(sc.metadata.path, { recursive: true });
-      meta = new LmdbMetadataStore({ path: sc.metadata.path, logger: this.logger.child({ share: sc.name, store: 'lmdb' }) });
-    } else {
-      meta = new MemoryMetadataStore();
-    }
+    const { meta, blocks } = await openShareStores(sc, this.logger);
     const id = this.shares.idFor(sc.name);
     this.stores.set(sc.name, { meta, blocks });
     const vfs = await Vfs.create({
