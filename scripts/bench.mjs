@@ -58,8 +58,9 @@ if (process.env.DFS_SKIP_DEPS !== '1') {
   if (lacking.length) console.error(`bench: kernel-client workloads will be skipped: missing ${lacking.join(' ')}`);
 }
 
-if (run('npm', ['run', '--silent', 'build']).status !== 0) {
-  console.error('bench: build failed');
+// BENCH_SKIP_BUILD=1 benches the dist/ already there (e.g. while someone's change breaks the build).
+if (process.env.BENCH_SKIP_BUILD !== '1' && run('npm', ['run', '--silent', 'build']).status !== 0) {
+  console.error('bench: build failed (BENCH_SKIP_BUILD=1 runs the existing dist/)');
   process.exit(1);
 }
 const r = run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'run.ts'), ...process.argv.slice(2)]);
