@@ -142,7 +142,7 @@ export interface OpenRequest {
 
 /** A granted share reservation. */
 export interface OpenRecord extends OpenRequest {
-  /** Unique within the manager; pass to `close`. */
+  /** Unique within the manager; pass to `closeOpen`. */
   readonly id: number;
 }
 
@@ -319,7 +319,7 @@ export interface LockManager {
    */
   open(request: OpenRequest, options?: OpenOptions): Promise<OpenResult>;
   /** Remove a share reservation by id; false when unknown. */
-  close(openId: number): Promise<boolean>;
+  closeOpen(openId: number): Promise<boolean>;
   /** The opens of `owner` on `file` (NLM UNSHARE finds its reservation this way). */
   findOpens(file: FileId, owner: LockOwner): OpenRecord[];
 

@@ -1,0 +1,114 @@
+import { FsError } from '../errors.js';
+import { LOCK_RANGE_LIMIT, type LockOwner, type LockRange, type LockType } from './api.js';
+import { sameOwner } from './owners.js';
+
+/**
+ * A byte-range lock as the manager keeps it: half-open [start, end), with
+ * end = Infinity for "to end of file". Records of one file are kept in an
+ * array; files rarely hold more than a handful, so linear scans win over
+ * interval trees here.
+ */
+export interface RangeLock {
+  owner: LockOwner;
+  start: number;
+  end: number;
+  type: LockType;
+}
+
+/**
+ * [start, end) of a request. POSIX/NLM: length 0 means to EOF (RFC 1813 has no
+ * locking; NLM4 §"nlm4_lock" l_len = 0 is "to end of file"); offsets at or past
+ * 2^64 cannot be expressed on the wire, so anything reaching them is EOF.
+ */
+export function normalizeRange(offset: number, length: number): { start: number; end: number } {
+  if (!Number.isFinite(offset) || offset < 0 || Number.isNaN(length) || length < 0) {
+    throw new FsError('INVAL', `bad lock range ${offset}+${length}`);
+  }
+  if (offset >= LOCK_RANGE_LIMIT) throw new FsError('INVAL', `lock offset ${offset} beyond 2^64`);
+  if (length === 0 || length === Infinity || offset + length >= LOCK_RANGE_LIMIT) {
+    return { start: offset, end: Infinity };
+  }
+  return { start: offset, end: offset + length };
+}
+
+export function toLockRange(start: number, end: number): LockRange {
+  return { offset: start, length: end === Infinity ? Infinity : end - start };
+}
+
+export function overlaps(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+  return aStart < bEnd && bStart < aEnd;
+}
+
+/** Two lock requests conflict when their owners differ, their ranges overlap and one is exclusive. */
+export function conflicts(a: RangeLock, owner: LockOwner, start: number, end: number, type: LockType): boolean {
+  return (
+    (a.type === 'exclusive' || type === 'exclusive') &&
+    overlaps(a.start, a.end, start, end) &&
+    !sameOwner(a.owner, owner)
+  );
+}
+
+/**
+ * Remove `owner`'s coverage of [start, end) from `locks`, splitting records
+ * that stick out on either side (POSIX: unlocking the middle of a lock leaves
+ * two locks). Other owners' records are kept as they are. Returns a new array.
+ */
+export function carve(locks: readonly RangeLock[], owner: LockOwner, start: number, end: number): RangeLock[] {
+  const out: RangeLock[] = [];
+  for (const l of locks) {
+    if (!sameOwner(l.owner, owner) || !overlaps(l.start, l.end, start, end)) {
+      out.push(l);
+      continue;
+    }
+    if (l.start < start) out.push({ owner: l.owner, start: l.start, end: start, type: l.type });
+    if (l.end > end) out.push({ owner: l.owner, start: end, end: l.end, type: l.type });
+  }
+  return out;
+}
+
+/**
+ * Apply a granted lock for `owner` (POSIX fcntl semantics): the new type
+ * replaces whatever the owner held over the range (upgrade or downgrade),
+ * and the result merges with the owner's overlapping or adjacent records of
+ * the same type, so one owner never holds two touching records of one type.
+ */
+export function applyLock(
+  locks: readonly RangeLock[],
+  owner: LockOwner,
+  start: number,
+  end: number,
+  type: LockType,
+): RangeLock[] {
+  const carved = carve(locks, owner, start, end);
+  let s = start;
+  let e = end;
+  const out: RangeLock[] = [];
+  for (const l of carved) {
+    if (sameOwner(l.owner, owner) && l.type === type && l.start <= e && l.end >= s) {
+      s = Math.min(s, l.start);
+      e = Math.max(e, l.end);
+    } else {
+      out.push(l);
+    }
+  }
+  out.push({ owner, start: s, end: e, type });
+  out.sort((a, b) => a.start - b.start);
+  return out;
+}
+
+/**
+ * True when [start, end) is entirely covered by `locks` (already filtered to
+ * the candidates) of a type at least as strong as `type`.
+ */
+export function covers(locks: readonly RangeLock[], start: number, end: number, type: LockType): boolean {
+  const usable = locks
+    .filter((l) => (type === 'shared' || l.type === 'exclusive') && overlaps(l.start, l.end, start, end))
+    .sort((a, b) => a.start - b.start);
+  let at = start;
+  for (const l of usable) {
+    if (l.start > at) return false;
+    if (l.end > at) at = l.end;
+    if (at >= end) return true;
+  }
+  return at >= end;
+}
