@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfigFile, parseConfig, type ServerConfig } from '../controlplane/config.js';
 import { Runtime } from '../controlplane/runtime.js';
 import { createLogger } from '../observability/logger.js';
+import { registerFsckCommand } from './commands/fsck.js';
 import { VERSION } from './version.js';
 
 function portArg(v: string): number {
@@ -98,5 +99,7 @@ program
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
   });
+
+registerFsckCommand(program);
 
 await program.parseAsync(process.argv);
