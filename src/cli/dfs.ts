@@ -5,6 +5,8 @@ import { Runtime } from '../controlplane/runtime.js';
 import { createLogger } from '../observability/logger.js';
 import { registerFsckCommand } from './commands/fsck.js';
 import { VERSION } from './version.js';
+import { registerConfigCommand } from './dfs-config.js';
+import { registerInitCommand } from './dfs-init.js';
 
 function portArg(v: string): number {
   const n = Number(v);
@@ -28,7 +30,10 @@ function mountHelp(cfg: ServerConfig, port: number): string {
   }
   for (const s of cfg.shares) {
     if (s.metadata.type !== 'memory' && s.blocks.type === 'memory') {
-      lines.push('', `WARNING: share ${s.name} keeps names on disk but file content in memory: content reads as zeros after a restart.`);
+      lines.push(
+        '',
+        `WARNING: share ${s.name} keeps names on disk but file content in memory: content reads as zeros after a restart.`,
+      );
     }
   }
   lines.push('', 'Stop with Ctrl-C (SIGINT) or SIGTERM.');
@@ -47,7 +52,10 @@ program
   .option('-c, --config <file>', 'YAML configuration file (see docs/configuration.md)')
   .option('-p, --port <port>', 'TCP/UDP port for NFS, MOUNT and portmap (default 12049)', portArg)
   .option('--host <address>', 'address to listen on (default 0.0.0.0)')
-  .option('--data-dir <dir>', 'directory for persistent data (default $XDG_DATA_HOME/dittofs or ~/.local/share/dittofs)')
+  .option(
+    '--data-dir <dir>',
+    'directory for persistent data (default $XDG_DATA_HOME/dittofs or ~/.local/share/dittofs)',
+  )
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
   .action(async (opts: { config?: string; port?: number; host?: string; dataDir?: string; logLevel?: string }) => {
     const overrides: Partial<ServerConfig> = {};
@@ -57,7 +65,9 @@ program
     if (opts.logLevel !== undefined) overrides.logLevel = opts.logLevel as ServerConfig['logLevel'];
     let config: ServerConfig;
     try {
-      config = opts.config ? await loadConfigFile(opts.config, overrides) : parseConfig(undefined, overrides);
+      config = opts.config
+        ? await loadConfigFile(opts.config, overrides, process.env)
+        : parseConfig(undefined, overrides, process.env);
     } catch (e) {
       if (e instanceof ConfigError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
         console.error(`dfs: configuration error: ${(e as Error).message}`);
@@ -101,5 +111,8 @@ program
   });
 
 registerFsckCommand(program);
+
+registerInitCommand(program);
+registerConfigCommand(program);
 
 await program.parseAsync(process.argv);

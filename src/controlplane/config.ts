@@ -26,7 +26,28 @@ export interface ServerConfig {
   /** Largest READ/WRITE transfer offered to NFS clients (bytes). */
   maxIo: number;
   shares: ShareConfig[];
+  /** The REST control plane (docs/control-plane.md). */
+  api: ApiConfig;
+  /** Where users, groups, permissions, API-made shares, stores and adapter settings live. */
+  database: DatabaseConfig;
 }
+
+export interface ApiConfig {
+  enabled: boolean;
+  /** Localhost by default: the API manages users and shares. */
+  host: string;
+  /** 0 = any free port (tests). */
+  port: number;
+  /** Lifetime of an access token (seconds). */
+  accessTokenSeconds: number;
+  /** Lifetime of a refresh token (seconds). */
+  refreshTokenSeconds: number;
+}
+
+/** SQLite file (`:memory:` for tests); PostgreSQL is planned behind the same ControlPlaneStore interface. */
+export type DatabaseConfig = { type: 'sqlite'; path: string };
+
+export const DEFAULT_API_PORT = 12080;
 
 export interface ShareConfig {
   /** The path clients mount, e.g. "/export". */
@@ -69,7 +90,8 @@ function isObject(v: unknown): v is Raw {
 
 function checkKeys(obj: Raw, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw new ConfigError(where ? `${where}.${k}` : k, `unknown key (expected one of: ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      throw new ConfigError(where ? `${where}.${k}` : k, `unknown key (expected one of: ${allowed.join(', ')})`);
   }
 }
 
@@ -91,7 +113,22 @@ function str(v: unknown, key: string): string {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const TOP_KEYS = ['host', 'port', 'portmapPort', 'logLevel', 'dataDir', 'maxRecordSize', 'maxIo', 'shares'] as const;
+const TOP_KEYS = [
+  'host',
+  'port',
+  'portmapPort',
+  'logLevel',
+  'dataDir',
+  'maxRecordSize',
+  'maxIo',
+  'shares',
+  'api',
+  'database',
+] as const;
+const API_KEYS = ['enabled', 'host', 'port', 'accessTokenSeconds', 'refreshTokenSeconds'] as const;
+const DATABASE_KEYS = ['type', 'path', 'url'] as const;
+/** Keys whose value is a mapping: their sub-keys get their own environment variables. */
+const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = { api: API_KEYS, database: DATABASE_KEYS };
 const SHARE_KEYS = [
   'name',
   'metadata',
@@ -124,7 +161,9 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   if (metaObj.type === 'memory') metadata = { type: 'memory' };
   else if (metaObj.type === 'lmdb') {
     const path =
-      metaObj.path === undefined ? join(dataDir, 'metadata', dirName) : resolve(str(metaObj.path, `${where}.metadata.path`));
+      metaObj.path === undefined
+        ? join(dataDir, 'metadata', dirName)
+        : resolve(str(metaObj.path, `${where}.metadata.path`));
     metadata = { type: 'lmdb', path };
   } else {
     throw new ConfigError(
@@ -144,7 +183,10 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
         : resolve(str(blocksObj.path, `${where}.blocks.path`));
     blocks = { type: 'fs', path };
   } else {
-    throw new ConfigError(`${where}.blocks.type`, `unsupported block store ${JSON.stringify(blocksObj.type)} (available: memory, fs)`);
+    throw new ConfigError(
+      `${where}.blocks.type`,
+      `unsupported block store ${JSON.stringify(blocksObj.type)} (available: memory, fs)`,
+    );
   }
   const d = DEFAULT_SHARE_OPTIONS;
   const allowed = raw.allowedClients ?? [];
@@ -173,12 +215,111 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   };
 }
 
-/** Validate a parsed YAML document; throws ConfigError naming the offending key. */
-export function parseConfig(raw: unknown, overrides: Partial<ServerConfig> = {}): ServerConfig {
-  const doc: Raw = raw === null || raw === undefined ? {} : isObject(raw) ? raw : {};
-  if (raw !== null && raw !== undefined && !isObject(raw)) throw new ConfigError('(root)', 'the config must be a YAML mapping');
+/** The environment variable of a key path: portmapPort → DITTOFS_PORTMAP_PORT, api.port → DITTOFS_API_PORT. */
+export function envNameOf(path: readonly string[]): string {
+  return 'DITTOFS_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+/** Every key that an environment variable can set, with its variable (for docs and `dfs config env`). */
+export function envKeys(): { key: string; env: string }[] {
+  const out: { key: string; env: string }[] = [];
+  for (const k of TOP_KEYS) {
+    const nested = NESTED_KEYS[k];
+    if (nested) for (const sub of nested) out.push({ key: `${k}.${sub}`, env: envNameOf([k, sub]) });
+    else out.push({ key: k, env: envNameOf([k]) });
+  }
+  return out;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Apply DITTOFS_* variables over the file's document. A value is read as a
+ * YAML scalar or flow collection, so DITTOFS_PORT=2049 is a number,
+ * DITTOFS_API_ENABLED=false a boolean and DITTOFS_SHARES='[{name: /a}]' a list.
+ * Returns the document and which keys came from which variable.
+ */
+function applyEnv(doc: Raw, env: Env): { doc: Raw; fromEnv: Map<string, string> } {
+  const out: Raw = { ...doc };
+  const fromEnv = new Map<string, string>();
+  for (const { key, env: name } of envKeys()) {
+    const text = env[name];
+    if (text === undefined) continue;
+    let value: unknown;
+    try {
+      value = parseYaml(text);
+    } catch (e) {
+      throw new ConfigError(`${key} (from ${name})`, `not a valid value: ${(e as Error).message}`);
+    }
+    const [top, sub] = key.split('.');
+    if (sub === undefined) out[top] = value;
+    else out[top] = { ...(isObject(out[top]) ? out[top] : {}), [sub]: value };
+    fromEnv.set(key, name);
+  }
+  return { doc: out, fromEnv };
+}
+
+function apiConfig(raw: unknown): ApiConfig {
+  if (raw !== undefined && !isObject(raw)) throw new ConfigError('api', 'must be a mapping');
+  const a: Raw = raw ?? {};
+  checkKeys(a, API_KEYS, 'api');
+  return {
+    enabled: a.enabled === undefined ? true : bool(a.enabled, 'api.enabled'),
+    host: a.host === undefined ? '127.0.0.1' : str(a.host, 'api.host'),
+    port: a.port === undefined ? DEFAULT_API_PORT : int(a.port, 'api.port', 0, 65535),
+    accessTokenSeconds:
+      a.accessTokenSeconds === undefined ? 900 : int(a.accessTokenSeconds, 'api.accessTokenSeconds', 10, 86400),
+    refreshTokenSeconds:
+      a.refreshTokenSeconds === undefined
+        ? 7 * 86400
+        : int(a.refreshTokenSeconds, 'api.refreshTokenSeconds', 60, 365 * 86400),
+  };
+}
+
+function databaseConfig(raw: unknown, dataDir: string): DatabaseConfig {
+  if (raw !== undefined && !isObject(raw)) throw new ConfigError('database', 'must be a mapping');
+  const d: Raw = raw ?? {};
+  checkKeys(d, DATABASE_KEYS, 'database');
+  const type = d.type ?? 'sqlite';
+  if (type !== 'sqlite') {
+    throw new ConfigError(
+      'database.type',
+      `unsupported control-plane database ${JSON.stringify(type)} (available: sqlite)`,
+    );
+  }
+  if (d.url !== undefined) throw new ConfigError('database.url', 'only used with type postgres');
+  const path = d.path === undefined ? join(dataDir, 'controlplane.db') : str(d.path, 'database.path');
+  return { type: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+}
+
+/**
+ * Validate a parsed YAML document; throws ConfigError naming the offending key.
+ * Precedence: `overrides` (command-line options) > `env` (DITTOFS_*) > the document > defaults.
+ */
+export function parseConfig(raw: unknown, overrides: Partial<ServerConfig> = {}, env: Env = {}): ServerConfig {
+  if (raw !== null && raw !== undefined && !isObject(raw))
+    throw new ConfigError('(root)', 'the config must be a YAML mapping');
+  const { doc, fromEnv } = applyEnv(raw === null || raw === undefined ? {} : (raw as Raw), env);
+  try {
+    return parseDocument(doc, overrides);
+  } catch (e) {
+    // Name the variable when the wrong value came from the environment.
+    if (e instanceof ConfigError) {
+      for (const [key, name] of fromEnv) {
+        if (e.key === key || e.key.startsWith(`${key}.`) || e.key.startsWith(`${key}[`)) {
+          throw new ConfigError(`${e.key} (from ${name})`, e.message.slice(e.key.length + 2));
+        }
+      }
+    }
+    throw e;
+  }
+}
+
+function parseDocument(doc: Raw, overrides: Partial<ServerConfig>): ServerConfig {
   checkKeys(doc, TOP_KEYS, '');
-  const dataDir = resolve(overrides.dataDir ?? (doc.dataDir === undefined ? defaultDataDir() : str(doc.dataDir, 'dataDir')));
+  const dataDir = resolve(
+    overrides.dataDir ?? (doc.dataDir === undefined ? defaultDataDir() : str(doc.dataDir, 'dataDir')),
+  );
   const logLevel = overrides.logLevel ?? doc.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(logLevel as (typeof LOG_LEVELS)[number])) {
     throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -197,7 +338,10 @@ export function parseConfig(raw: unknown, overrides: Partial<ServerConfig> = {})
     ] as const) {
       if (!('path' in store)) continue;
       if (paths.has(store.path)) {
-        throw new ConfigError(`shares[${i}].${key}.path`, `${store.path} is already used by another share; set a distinct path`);
+        throw new ConfigError(
+          `shares[${i}].${key}.path`,
+          `${store.path} is already used by another share; set a distinct path`,
+        );
       }
       paths.add(store.path);
     }
@@ -208,7 +352,8 @@ export function parseConfig(raw: unknown, overrides: Partial<ServerConfig> = {})
       ? Math.max(4 * 1024 * 1024, maxIo + 65536)
       : int(doc.maxRecordSize, 'maxRecordSize', 65536, 64 * 1024 * 1024);
   // A WRITE of maxIo bytes plus its RPC header must fit in one record.
-  if (maxRecordSize < maxIo + 4096) throw new ConfigError('maxRecordSize', `must be at least maxIo + 4096 (${maxIo + 4096})`);
+  if (maxRecordSize < maxIo + 4096)
+    throw new ConfigError('maxRecordSize', `must be at least maxIo + 4096 (${maxIo + 4096})`);
   return {
     host: overrides.host ?? (doc.host === undefined ? '0.0.0.0' : str(doc.host, 'host')),
     port: overrides.port ?? (doc.port === undefined ? DEFAULT_PORT : int(doc.port, 'port', 0, 65535)),
@@ -218,10 +363,16 @@ export function parseConfig(raw: unknown, overrides: Partial<ServerConfig> = {})
     maxRecordSize,
     maxIo,
     shares,
+    api: overrides.api ?? apiConfig(doc.api),
+    database: overrides.database ?? databaseConfig(doc.database, dataDir),
   };
 }
 
-export async function loadConfigFile(path: string, overrides: Partial<ServerConfig> = {}): Promise<ServerConfig> {
+export async function loadConfigFile(
+  path: string,
+  overrides: Partial<ServerConfig> = {},
+  env: Env = {},
+): Promise<ServerConfig> {
   const text = await readFile(path, 'utf8');
   let raw: unknown;
   try {
@@ -229,5 +380,5 @@ export async function loadConfigFile(path: string, overrides: Partial<ServerConf
   } catch (e) {
     throw new ConfigError('(file)', `${path} is not valid YAML: ${(e as Error).message}`);
   }
-  return parseConfig(raw, overrides);
+  return parseConfig(raw, overrides, env);
 }
