@@ -6,9 +6,7 @@ import { FsLocalTier } from './fs-local-tier.js';
 import { MemoryRemote } from './memory-remote.js';
 
 /** Test fixture: a chunked store on a temp dir with an fs local tier and a shared memory remote. */
-export async function makeStore(
-  opts: Partial<ChunkedBlockStoreOptions> & { remote?: MemoryRemote } = {},
-): Promise<{
+export async function makeStore(opts: Partial<ChunkedBlockStoreOptions> & { remote?: MemoryRemote } = {}): Promise<{
   store: ChunkedBlockStore;
   remote: MemoryRemote;
   dir: string;

@@ -38,6 +38,10 @@ export class S3Remote implements RemoteChunkStore {
   private readonly base: string;
 
   constructor(opts: S3RemoteOptions) {
+    // The SDK warns on Node 20 about its releases from 2027 on; the project
+    // pins a release that supports Node 20 (see package.json), so the
+    // warning tells operators nothing actionable.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.bucket = opts.bucket;
     this.base = `${opts.prefix ?? ''}chunks/`;
     const cfg: S3ClientConfig = {
