@@ -51,7 +51,8 @@ export function conflicts(a: RangeLock, owner: LockOwner, start: number, end: nu
 /**
  * Remove `owner`'s coverage of [start, end) from `locks`, splitting records
  * that stick out on either side (POSIX: unlocking the middle of a lock leaves
- * two locks). Other owners' records are kept as they are. Returns a new array.
+ * two locks). Other owners' records are kept as they are. Returns a new array
+ * ordered by start.
  */
 export function carve(locks: readonly RangeLock[], owner: LockOwner, start: number, end: number): RangeLock[] {
   const out: RangeLock[] = [];
@@ -63,7 +64,8 @@ export function carve(locks: readonly RangeLock[], owner: LockOwner, start: numb
     if (l.start < start) out.push({ owner: l.owner, start: l.start, end: start, type: l.type });
     if (l.end > end) out.push({ owner: l.owner, start: end, end: l.end, type: l.type });
   }
-  return out;
+  // Kept ordered by start so that listings (TEST, admin) are stable.
+  return out.sort((a, b) => a.start - b.start);
 }
 
 /**
