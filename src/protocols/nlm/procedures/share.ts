@@ -60,7 +60,7 @@ export async function unshareOp(ctx: NlmContext, args: NlmShareArgs): Promise<Nl
     const access = accessOf(args.share.access);
     const deny = denyOf(args.share.mode);
     const exact = opens.filter((o) => sameModes(o.access, access) && sameModes(o.deny, deny));
-    for (const o of exact.length ? exact.slice(0, 1) : opens) await t.lm.close(o.id);
+    for (const o of exact.length ? exact.slice(0, 1) : opens) await t.lm.closeOpen(o.id);
     return { cookie, stat: NlmStatus.GRANTED, sequence: 0 };
   } catch (e) {
     return { cookie, stat: statusOrThrow(e), sequence: 0 };
