@@ -26,13 +26,19 @@ export interface DfsOptions {
   netns?: string;
   /** Default 20 s. */
   startTimeoutMs?: number;
+  /**
+   * Use this directory (config.yaml and data/ inside) instead of a fresh one,
+   * and keep it on stop(): restart tests start a second server on the same
+   * data. The caller removes it.
+   */
+  dataDir?: string;
 }
 
 export interface DfsServer {
   readonly port: number;
   readonly host: string;
   readonly pid: number;
-  /** The server's --data-dir (removed by stop()). */
+  /** Holds config.yaml and the server's --data-dir (data/); removed by stop() unless given in the options. */
   readonly dataDir: string;
   /** Everything the server printed so far (last 8 MiB). */
   logs(): string;
@@ -78,7 +84,8 @@ function listeningInNetns(netns: string, port: number): boolean {
 export async function startDfs(opts: DfsOptions = {}): Promise<DfsServer> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freePort());
-  const dataDir = await mkdtemp(join(tmpdir(), 'dfs-e2e-'));
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'dfs-e2e-')));
   const configPath = join(dataDir, 'config.yaml');
   const config = { logLevel: process.env.DFS_E2E_LOG_LEVEL ?? 'info', ...opts.config, host, port };
   await writeFile(configPath, stringify(config));
@@ -103,7 +110,7 @@ export async function startDfs(opts: DfsOptions = {}): Promise<DfsServer> {
     }
   } catch (e) {
     await proc.stop('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDir) await rm(dataDir, { recursive: true, force: true });
     throw new Error(`${(e as Error).message}\n--- dfs output ---\n${proc.log.text()}`);
   }
 
@@ -115,7 +122,7 @@ export async function startDfs(opts: DfsOptions = {}): Promise<DfsServer> {
     logs: () => proc.log.text(),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       const code = await proc.stop(signal);
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
       return code;
     },
   };
