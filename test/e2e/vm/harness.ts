@@ -51,6 +51,12 @@ export interface RunGuestOptions {
   append?: string;
   /** Name of the log kept in GUEST_LOG_DIR (default "guest"). */
   logName?: string;
+  /**
+   * Called with each line of the serial console as it arrives (without the
+   * line ending), while the guest runs: lets a test act between phases of the
+   * guest script (e.g. restart the server when the guest prints a marker).
+   */
+  onLine?: (line: string) => void;
 }
 
 export interface GuestResult {
@@ -128,7 +134,16 @@ export async function runGuest(opts: RunGuestOptions): Promise<GuestResult> {
       detached: true,
     });
     const out: string[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c.toString()));
+    let partial = '';
+    const onLine = opts.onLine;
+    child.stdout.on('data', (c: Buffer) => {
+      const text = c.toString();
+      out.push(text);
+      if (onLine === undefined) return;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) onLine(l.replace(/\r$/, ''));
+    });
     child.stderr.on('data', (c: Buffer) => out.push(c.toString()));
     // run-guest.sh enforces the timeout with timeout(1); this is the backstop
     // should the script itself wedge. Killing the group takes qemu with it.
