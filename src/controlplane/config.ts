@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SHARE_OPTIONS } from '../core/share.js';
+import { DURABILITY_MODES, type DurabilityMode } from '../storage/block/store.js';
 
 /**
  * The server's configuration file (YAML). Every key is optional; `dfs start`
@@ -53,7 +54,9 @@ export interface ShareConfig {
   /** The path clients mount, e.g. "/export". */
   name: string;
   metadata: { type: 'memory' } | { type: 'lmdb'; path: string };
-  blocks: { type: 'memory' } | { type: 'fs'; path: string };
+  blocks: { type: 'memory' } | { type: 'fs'; path: string } | TieredBlocksConfig;
+  /** When COMMIT / stable writes are acknowledged (docs/block-storage.md); default local-durable. */
+  durability?: DurabilityMode;
   readOnly: boolean;
   rootSquash: boolean;
   allSquash: boolean;
@@ -63,6 +66,65 @@ export interface ShareConfig {
   allowedClients: string[];
   /** Mode of the share's root directory when it is first created. */
   rootMode: number;
+}
+
+/**
+ * Content-addressed chunk store (docs/block-storage.md): `tiered` keeps
+ * chunks on local disk only; `s3` puts that local tier in front of a bucket.
+ */
+export interface TieredBlocksConfig {
+  type: 'tiered' | 's3';
+  /** Local tier and chunk index directory. */
+  path: string;
+  chunkSize: number;
+  /** Local-tier bytes before uploaded chunks are evicted and writes get JUKEBOX (s3 only). */
+  localBudgetBytes?: number;
+  s3?: {
+    bucket: string;
+    prefix?: string;
+    endpoint?: string;
+    region?: string;
+    forcePathStyle: boolean;
+    /** Without these the AWS SDK's default chain applies (AWS_ACCESS_KEY_ID, profiles, roles). */
+    accessKeyId?: string;
+    secretAccessKey?: string;
+  };
+}
+
+const S3_KEYS = ['bucket', 'prefix', 'endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey'] as const;
+
+function tieredBlocks(obj: Raw, where: string, defaultPath: string, shareDir: string): TieredBlocksConfig {
+  checkKeys(obj, ['type', 'path', 'chunkSize', 'localBudgetBytes', 's3'], where);
+  const out: TieredBlocksConfig = {
+    type: obj.type as 'tiered' | 's3',
+    path: obj.path === undefined ? defaultPath : resolve(str(obj.path, `${where}.path`)),
+    chunkSize:
+      obj.chunkSize === undefined ? 1024 * 1024 : int(obj.chunkSize, `${where}.chunkSize`, 4096, 16 * 1024 * 1024),
+  };
+  if (obj.localBudgetBytes !== undefined) {
+    out.localBudgetBytes = int(obj.localBudgetBytes, `${where}.localBudgetBytes`, 1024 * 1024, Number.MAX_SAFE_INTEGER);
+  }
+  if (obj.type === 's3') {
+    const s3 = obj.s3;
+    if (!isObject(s3)) throw new ConfigError(`${where}.s3`, 'must be a mapping with at least bucket');
+    checkKeys(s3, S3_KEYS, `${where}.s3`);
+    out.s3 = {
+      bucket: str(s3.bucket, `${where}.s3.bucket`),
+      forcePathStyle: s3.forcePathStyle === undefined ? false : bool(s3.forcePathStyle, `${where}.s3.forcePathStyle`),
+      // One prefix per share by default: shares in one bucket must never see
+      // (and garbage-collect) each other's chunks.
+      prefix: `${shareDir}/`,
+    };
+    for (const k of ['prefix', 'endpoint', 'region', 'accessKeyId', 'secretAccessKey'] as const) {
+      if (s3[k] !== undefined) out.s3[k] = str(s3[k], `${where}.s3.${k}`);
+    }
+    if ((out.s3.accessKeyId === undefined) !== (out.s3.secretAccessKey === undefined)) {
+      throw new ConfigError(`${where}.s3`, 'set both accessKeyId and secretAccessKey, or neither');
+    }
+  } else if (obj.s3 !== undefined) {
+    throw new ConfigError(`${where}.s3`, 'only for type s3');
+  }
+  return out;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +203,7 @@ const SHARE_KEYS = [
   'requirePrivilegedPort',
   'allowedClients',
   'rootMode',
+  'durability',
 ] as const;
 
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/(\d{1,2}))?$/;
@@ -173,7 +236,7 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   }
   const blocksRaw = raw.blocks ?? { type: 'fs' };
   const blocksObj: Raw = isObject(blocksRaw) ? blocksRaw : { type: blocksRaw };
-  checkKeys(blocksObj, ['type', 'path'], `${where}.blocks`);
+  if (blocksObj.type !== 'tiered' && blocksObj.type !== 's3') checkKeys(blocksObj, ['type', 'path'], `${where}.blocks`);
   let blocks: ShareConfig['blocks'];
   if (blocksObj.type === 'memory') blocks = { type: 'memory' };
   else if (blocksObj.type === 'fs') {
@@ -182,11 +245,26 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
         ? join(dataDir, 'blocks', dirName)
         : resolve(str(blocksObj.path, `${where}.blocks.path`));
     blocks = { type: 'fs', path };
+  } else if (blocksObj.type === 'tiered' || blocksObj.type === 's3') {
+    blocks = tieredBlocks(blocksObj, `${where}.blocks`, join(dataDir, 'blocks', dirName), dirName);
   } else {
     throw new ConfigError(
       `${where}.blocks.type`,
-      `unsupported block store ${JSON.stringify(blocksObj.type)} (available: memory, fs)`,
+      `unsupported block store ${JSON.stringify(blocksObj.type)} (available: memory, fs, tiered, s3)`,
     );
+  }
+  let durability: DurabilityMode | undefined;
+  if (raw.durability !== undefined) {
+    if (!DURABILITY_MODES.includes(raw.durability as DurabilityMode)) {
+      throw new ConfigError(`${where}.durability`, `must be one of ${DURABILITY_MODES.join(', ')}`);
+    }
+    durability = raw.durability as DurabilityMode;
+    if (durability === 'remote' && blocks.type !== 's3') {
+      throw new ConfigError(`${where}.durability`, 'remote needs blocks.type s3');
+    }
+    if (durability === 'writeback' && blocks.type !== 's3' && blocks.type !== 'tiered') {
+      throw new ConfigError(`${where}.durability`, 'writeback needs blocks.type tiered or s3');
+    }
   }
   const d = DEFAULT_SHARE_OPTIONS;
   const allowed = raw.allowedClients ?? [];
@@ -212,6 +290,7 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
         : bool(raw.requirePrivilegedPort, `${where}.requirePrivilegedPort`),
     allowedClients: allowed as string[],
     rootMode: raw.rootMode === undefined ? 0o1777 : int(raw.rootMode, `${where}.rootMode`, 0, 0o7777),
+    ...(durability === undefined ? {} : { durability }),
   };
 }
 

@@ -1,6 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.js';
+import { ChunkedBlockStore, FsLocalTier } from '../storage/block/chunked/index.js';
 import { FsBlockStore } from '../storage/block/fs/index.js';
+import { S3Remote } from '../storage/block/s3/index.js';
+import { join } from 'node:path';
 import { MemoryBlockStore } from '../storage/block/memory/index.js';
 import type { BlockStore } from '../storage/block/store.js';
 import { LmdbMetadataStore } from '../storage/metadata/lmdb/index.js';
@@ -23,6 +26,32 @@ export async function openShareStores(sc: ShareConfig, logger: Logger): Promise<
   if (sc.blocks.type === 'fs') {
     await mkdir(sc.blocks.path, { recursive: true });
     blocks = new FsBlockStore({ root: sc.blocks.path, logger: logger.child({ share: sc.name, store: 'fs' }) });
+  } else if (sc.blocks.type === 'tiered' || sc.blocks.type === 's3') {
+    const b = sc.blocks;
+    await mkdir(b.path, { recursive: true });
+    const s3 = b.s3;
+    blocks = new ChunkedBlockStore({
+      dir: b.path,
+      local: new FsLocalTier(join(b.path, 'local')),
+      remote:
+        s3 === undefined
+          ? undefined
+          : new S3Remote({
+              bucket: s3.bucket,
+              prefix: s3.prefix,
+              endpoint: s3.endpoint,
+              region: s3.region,
+              forcePathStyle: s3.forcePathStyle,
+              credentials:
+                s3.accessKeyId !== undefined && s3.secretAccessKey !== undefined
+                  ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
+                  : undefined,
+            }),
+      chunkSize: b.chunkSize,
+      durability: sc.durability,
+      localBudgetBytes: b.localBudgetBytes,
+      logger: logger.child({ share: sc.name, store: b.type }),
+    });
   } else {
     blocks = new MemoryBlockStore();
   }
