@@ -3,11 +3,12 @@ import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
-import type { Share } from '../core/share.js';
+import type { Share, ShareAuthorizer } from '../core/share.js';
 import { Vfs } from '../core/vfs/vfs.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 import type { BlockStore } from '../storage/block/store.js';
 import { RpcServer } from '../protocols/rpc/server.js';
+import type { RpcProgram } from '../protocols/rpc/types.js';
 import { PortmapRegistry, createPortmapProgram } from '../protocols/portmap/index.js';
 import { createMountProgram } from '../protocols/mount/index.js';
 import { createNfs3Program } from '../protocols/nfs3/index.js';
@@ -33,6 +34,8 @@ export class Runtime {
   private server?: RpcServer;
   private portmapServer?: RpcServer;
   private boundPort = 0;
+  private programs?: RpcProgram[];
+  private authorizer?: ShareAuthorizer;
   private readonly stores = new Map<string, { meta: MetadataStore; blocks: BlockStore }>();
 
   constructor(
@@ -47,36 +50,43 @@ export class Runtime {
     return this.boundPort;
   }
 
-  async start(): Promise<void> {
+  /** Whether the NFS adapter (NFS + MOUNT + portmap on one port) is listening. */
+  get nfsListening(): boolean {
+    return this.server !== undefined;
+  }
+
+  /**
+   * Share permissions for MOUNT and NFS (the control plane installs one).
+   * Unset: every caller the export policy admits may read and write.
+   */
+  setAuthorizer(authorize: ShareAuthorizer | undefined): void {
+    this.authorizer = authorize;
+  }
+
+  /**
+   * Export the configured shares and, unless `nfs.enabled` is false, start
+   * the NFS adapter on `nfs.port` (default: the configured port).
+   */
+  async start(opts: { nfs?: { enabled?: boolean; port?: number } } = {}): Promise<void> {
     for (const sc of this.config.shares) await this.addShare(sc);
 
     const portmapProgram = createPortmapProgram(this.portmap);
-    this.server = new RpcServer({
-      programs: [
-        portmapProgram,
-        createMountProgram({ shares: this.shares, logger: this.logger.child({ protocol: 'mount' }) }),
-        createNfs3Program({
-          shares: this.shares,
-          logger: this.logger.child({ protocol: 'nfs3' }),
-          writeVerifier: this.writeVerifier,
-          maxIo: this.config.maxIo,
-          onOp: this.metrics.opObserver('nfs3'),
-        }),
-      ],
-      logger: this.logger.child({ component: 'rpc' }),
-      maxRecordSize: this.config.maxRecordSize,
-    });
-    const { port } = await this.server.listenTcp(this.config.port, this.config.host);
-    this.boundPort = port;
-    await this.server.listenUdp(port, this.config.host);
+    const authorize: ShareAuthorizer = (share, caller, peer) => this.authorizer?.(share, caller, peer) ?? 'write';
+    this.programs = [
+      portmapProgram,
+      createMountProgram({ shares: this.shares, logger: this.logger.child({ protocol: 'mount' }), authorize }),
+      createNfs3Program({
+        shares: this.shares,
+        logger: this.logger.child({ protocol: 'nfs3' }),
+        writeVerifier: this.writeVerifier,
+        maxIo: this.config.maxIo,
+        onOp: this.metrics.opObserver('nfs3'),
+        authorize,
+      }),
+    ];
+    if (opts.nfs?.enabled !== false) await this.startNfs(opts.nfs?.port ?? this.config.port);
 
-    for (const protocol of ['tcp', 'udp'] as const) {
-      for (const vers of [2, 3, 4]) this.portmap.set({ prog: PROG_PORTMAP, vers, protocol, port });
-      this.portmap.set({ prog: PROG_NFS, vers: 3, protocol, port });
-      for (const vers of [1, 2, 3]) this.portmap.set({ prog: PROG_MOUNT, vers, protocol, port });
-    }
-
-    if (this.config.portmapPort > 0 && this.config.portmapPort !== port) {
+    if (this.config.portmapPort > 0 && this.config.portmapPort !== this.config.port) {
       this.portmapServer = new RpcServer({
         programs: [portmapProgram],
         logger: this.logger.child({ component: 'portmap' }),
@@ -86,7 +96,47 @@ export class Runtime {
     }
   }
 
-  private async addShare(sc: ShareConfig): Promise<Share> {
+  /** Start listening for NFS, MOUNT and portmap on `port` (TCP and UDP); restarts on a new port if already up. */
+  async startNfs(port: number): Promise<number> {
+    if (!this.programs) throw new Error('runtime not started');
+    if (this.server) await this.stopNfs();
+    const server = new RpcServer({
+      programs: this.programs,
+      logger: this.logger.child({ component: 'rpc' }),
+      maxRecordSize: this.config.maxRecordSize,
+    });
+    try {
+      const bound = await server.listenTcp(port, this.config.host);
+      await server.listenUdp(bound.port, this.config.host);
+      port = bound.port;
+    } catch (e) {
+      await server.close().catch(() => undefined);
+      throw e;
+    }
+    this.server = server;
+    this.boundPort = port;
+    for (const protocol of ['tcp', 'udp'] as const) {
+      for (const vers of [2, 3, 4]) this.portmap.set({ prog: PROG_PORTMAP, vers, protocol, port });
+      this.portmap.set({ prog: PROG_NFS, vers: 3, protocol, port });
+      for (const vers of [1, 2, 3]) this.portmap.set({ prog: PROG_MOUNT, vers, protocol, port });
+    }
+    this.logger.info({ port, host: this.config.host }, 'nfs adapter listening');
+    return port;
+  }
+
+  /** Stop the NFS adapter: close the listeners and every client connection. Shares stay exported. */
+  async stopNfs(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.boundPort = 0;
+    await server.close();
+    this.logger.info('nfs adapter stopped');
+  }
+
+  /** Export a share at once (its stores are opened here); throws if the name is taken. */
+  async addShare(sc: ShareConfig): Promise<Share> {
+    if (this.shares.byName(sc.name)) throw new Error(`share ${sc.name} is already exported`);
     if (sc.blocks.type === 'fs' && sc.metadata.type === 'memory') {
       // The namespace is in memory: content left by an earlier run can never
       // be referenced again, so the share starts from an empty directory.
@@ -123,9 +173,25 @@ export class Runtime {
     return share;
   }
 
+  /**
+   * Stop exporting a share: new MNTs get NOENT, handles into it get STALE;
+   * its stores are closed. False when no such share.
+   */
+  async removeShare(name: string): Promise<boolean> {
+    const share = this.shares.remove(name);
+    if (!share) return false;
+    const stores = this.stores.get(name);
+    this.stores.delete(name);
+    if (stores) {
+      await stores.blocks.close();
+      await stores.meta.close();
+    }
+    return true;
+  }
+
   async stop(): Promise<void> {
     await this.portmapServer?.close();
-    await this.server?.close();
+    await this.stopNfs();
     for (const s of this.shares.list()) this.shares.remove(s.name);
     for (const { meta, blocks } of this.stores.values()) {
       await blocks.close();

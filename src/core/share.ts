@@ -44,3 +44,17 @@ export interface ShareRegistry {
   byName(name: string): Share | undefined;
   list(): Share[];
 }
+
+/** What a caller may do on a share, as decided by the control plane's share permissions. */
+export type ShareAccess = 'none' | 'read' | 'write';
+
+/**
+ * Decides a caller's access to a share (MOUNT MNT and every NFS request).
+ * `caller` is the AUTH_SYS identity before squashing, undefined for AUTH_NONE.
+ * Absent = every caller the export policy admits may read and write.
+ */
+export type ShareAuthorizer = (
+  share: Share,
+  caller: { uid: number; gid: number; gids: readonly number[] } | undefined,
+  peer: { address: string },
+) => ShareAccess;

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '../../observability/logger.js';
-import type { ShareRegistry } from '../../core/share.js';
+import type { ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import type { RpcProgram } from '../rpc/types.js';
 import { MOUNT_PROGRAM, MOUNT_V1, MOUNT_V3, MountProc } from './constants.js';
 import { MountTable } from './mount-table.js';
@@ -14,6 +14,8 @@ import { mountUmntall } from './procedures/umntall.js';
 export interface MountProgramOptions {
   shares: ShareRegistry;
   logger?: Logger;
+  /** Share permissions: 'none' refuses MNT with MNT3ERR_ACCES. Absent = everyone the export admits. */
+  authorize?: ShareAuthorizer;
 }
 
 const PROCEDURES: Readonly<Record<number, MountProcedure>> = {
@@ -36,6 +38,7 @@ export function createMountProgram(opts: MountProgramOptions): RpcProgram {
   const ctx: MountContext = {
     shares: opts.shares,
     table: new MountTable(),
+    authorize: opts.authorize,
     logger: 'protocol' in logger.bindings() ? logger : logger.child({ protocol: 'mount' }),
   };
   return {

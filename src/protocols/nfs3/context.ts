@@ -1,5 +1,5 @@
 import { FsError } from '../../core/errors.js';
-import type { Share, ShareRegistry } from '../../core/share.js';
+import type { Share, ShareAccess, ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import type { Credentials, FileId, Inode } from '../../core/types.js';
 import type { VfsApi, WccResult } from '../../core/vfs/api.js';
 import { decodeHandle, encodeHandle } from '../../core/vfs/handle.js';
@@ -28,6 +28,8 @@ export interface Target {
   /** Attributes at resolution time (the pre-op attributes of a modifying call). */
   attr: Inode;
   cred: Credentials;
+  /** From the share authorizer; 'read' makes modifying calls fail with ROFS. Absent = write. */
+  access?: ShareAccess;
 }
 
 /** State shared by all NFSv3 procedures of one program instance. */
@@ -40,6 +42,7 @@ export class Nfs3Context {
     readonly writeVerifier: Buffer,
     readonly maxIo: number,
     readonly logger: Logger,
+    private readonly authorize?: ShareAuthorizer,
   ) {}
 
   /** The child logger of one procedure ({protocol:'nfs3', op}). */
@@ -62,8 +65,10 @@ export class Nfs3Context {
     const share = this.shares.byId(h.shareId);
     if (!share) throw new FsError('STALE', `no share ${h.shareId}`);
     const cred = this.admit(call, share);
+    const access = this.authorize?.(share, call.authSys, call.peer);
+    if (access === 'none') throw new FsError('ACCES', 'no permission on this share');
     const attr = await share.vfs.checkHandle(h.id, h.generation);
-    return { share, vfs: share.vfs, fsid: share.id, id: h.id, attr, cred };
+    return { share, vfs: share.vfs, fsid: share.id, id: h.id, attr, cred, access };
   }
 
   /** The second handle of RENAME/LINK: must live in the same share (else XDEV). */
@@ -97,9 +102,9 @@ export class Nfs3Context {
     }
   }
 
-  /** RFC 1813 §3.3: modifying procedures on a read-only export fail with ROFS. */
+  /** RFC 1813 §3.3: modifying procedures on a read-only export (or with a read-only grant) fail with ROFS. */
   ensureWritable(t: Target): void {
-    if (t.share.options.readOnly || t.vfs.readOnly) throw new FsError('ROFS');
+    if (t.share.options.readOnly || t.vfs.readOnly || t.access === 'read') throw new FsError('ROFS');
   }
 
   handleOf(t: Target, inode: Inode): Buffer {

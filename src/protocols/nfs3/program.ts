@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ShareRegistry } from '../../core/share.js';
+import type { ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 import type { RpcCall, RpcOutcome, RpcProgram } from '../rpc/types.js';
 import type { XdrReader } from '../xdr/reader.js';
@@ -40,6 +40,8 @@ export interface Nfs3ProgramOptions {
   maxIo?: number;
   /** Called after every procedure with its RFC name, the nfsstat3 sent and the time taken. */
   onOp?: (op: string, status: number, seconds: number) => void;
+  /** Share permissions, asked on every request: 'none' → ACCES, 'read' → ROFS on modifying calls. Absent = write. */
+  authorize?: ShareAuthorizer;
 }
 
 /** Indexed by procedure number (RFC 1813 §3). */
@@ -76,7 +78,7 @@ export function createNfs3Program(opts: Nfs3ProgramOptions): RpcProgram {
   if (writeVerifier.length !== NFS3_WRITEVERFSIZE) throw new RangeError('writeVerifier must be 8 bytes');
   const maxIo = opts.maxIo ?? NFS3_DEFAULT_MAX_IO;
   if (!Number.isInteger(maxIo) || maxIo < 4096 || maxIo > 0x7fffffff) throw new RangeError(`invalid maxIo ${maxIo}`);
-  const ctx = new Nfs3Context(opts.shares, writeVerifier, maxIo, opts.logger ?? silentLogger);
+  const ctx = new Nfs3Context(opts.shares, writeVerifier, maxIo, opts.logger ?? silentLogger, opts.authorize);
   const onOp = opts.onOp;
 
   return {

@@ -15,7 +15,8 @@ const AUTH_FLAVORS = [AUTH_SYS, AUTH_NONE];
 /**
  * MOUNTPROC3_MNT: the root handle of the export named exactly by dirpath.
  * Unknown path → NOENT; a client outside allowedClients, or calling from an
- * unprivileged port when the export requires one → ACCES.
+ * unprivileged port when the export requires one, or without a share
+ * permission when the control plane restricts the share → ACCES.
  */
 export const mountMnt: MountProcedure = async (ctx, call, args, reply) => {
   const dirpath = readDirpath(args);
@@ -26,6 +27,9 @@ export const mountMnt: MountProcedure = async (ctx, call, args, reply) => {
   if (!share) {
     status = MountStat3.NOENT;
   } else if (!isClientAllowed(share.options, call.peer.address) || !isPortAllowed(share.options, call.peer.port)) {
+    status = MountStat3.ACCES;
+  } else if (ctx.authorize && ctx.authorize(share, call.authSys, call.peer) === 'none') {
+    // The control plane's share permissions give this caller no access.
     status = MountStat3.ACCES;
   } else {
     try {

@@ -1,4 +1,4 @@
-import type { ShareRegistry } from '../../../core/share.js';
+import type { ShareAuthorizer, ShareRegistry } from '../../../core/share.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { RpcCall, RpcOutcome } from '../../rpc/types.js';
 import type { XdrReader } from '../../xdr/reader.js';
@@ -9,6 +9,7 @@ export interface MountContext {
   shares: ShareRegistry;
   table: MountTable;
   logger: Logger;
+  authorize?: ShareAuthorizer;
 }
 
 /** One MOUNT procedure: decode (XdrError = GARBAGE_ARGS) before writing, then reply. */

@@ -24,7 +24,7 @@ export const accessProc: Nfs3Procedure = {
       t = await ctx.resolve(call, fh);
       const res = await t.vfs.access(t.cred, t.id, requested);
       let granted = res.granted & requested;
-      if (t.share.options.readOnly || t.vfs.readOnly) granted &= ~WRITE_BITS;
+      if (t.share.options.readOnly || t.vfs.readOnly || t.access === 'read') granted &= ~WRITE_BITS;
       reply.uint32(Nfs3Status.OK);
       writePostOpAttr(reply, t.fsid, res.attr);
       reply.uint32(granted);
