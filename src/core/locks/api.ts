@@ -58,6 +58,9 @@ export interface LockRange {
   readonly length: number;
 }
 
+/** Grace period length used when the configuration names none (Linux lockd's default). */
+export const DEFAULT_GRACE_SECONDS = 90;
+
 /** 2^64: offsets at or beyond this are end of file. */
 export const LOCK_RANGE_LIMIT = 2 ** 64;
 
