@@ -26,6 +26,8 @@ export interface ServerConfig {
   maxRecordSize: number;
   /** Largest READ/WRITE transfer offered to NFS clients (bytes). */
   maxIo: number;
+  /** Grace period after a start (seconds): only reclaims of earlier locks are granted (NLM, NSM). */
+  lockGraceSeconds: number;
   shares: ShareConfig[];
   /** The REST control plane (docs/control-plane.md). */
   api: ApiConfig;
@@ -183,6 +185,7 @@ const TOP_KEYS = [
   'dataDir',
   'maxRecordSize',
   'maxIo',
+  'lockGraceSeconds',
   'shares',
   'api',
   'database',
@@ -441,6 +444,8 @@ function parseDocument(doc: Raw, overrides: Partial<ServerConfig>): ServerConfig
     dataDir,
     maxRecordSize,
     maxIo,
+    lockGraceSeconds:
+      doc.lockGraceSeconds === undefined ? 90 : int(doc.lockGraceSeconds, 'lockGraceSeconds', 0, 3600),
     shares,
     api: overrides.api ?? apiConfig(doc.api),
     database: overrides.database ?? databaseConfig(doc.database, dataDir),

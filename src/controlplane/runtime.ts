@@ -15,6 +15,7 @@ import { createNfs3Program } from '../protocols/nfs3/index.js';
 import type { ServerConfig, ShareConfig } from './config.js';
 import { MutableShareRegistry } from './share-registry.js';
 import { openShareStores } from './stores.js';
+import { Locking } from './locking.js';
 
 const PROG_PORTMAP = 100000;
 const PROG_NFS = 100003;
@@ -37,6 +38,8 @@ export class Runtime {
   private programs?: RpcProgram[];
   private authorizer?: ShareAuthorizer;
   private readonly stores = new Map<string, { meta: MetadataStore; blocks: BlockStore }>();
+  /** Lock managers, NLM and NSM (see locking.ts). */
+  private locking?: Locking;
 
   constructor(
     readonly config: ServerConfig,
@@ -68,7 +71,14 @@ export class Runtime {
    * the NFS adapter on `nfs.port` (default: the configured port).
    */
   async start(opts: { nfs?: { enabled?: boolean; port?: number } } = {}): Promise<void> {
+    this.locking = new Locking({
+      shares: this.shares,
+      dataDir: this.config.dataDir,
+      graceSeconds: this.config.lockGraceSeconds,
+      logger: this.logger,
+    });
     for (const sc of this.config.shares) await this.addShare(sc);
+    await this.locking.startup();
 
     const portmapProgram = createPortmapProgram(this.portmap);
     const authorize: ShareAuthorizer = (share, caller, peer) => this.authorizer?.(share, caller, peer) ?? 'write';
@@ -83,6 +93,7 @@ export class Runtime {
         onOp: this.metrics.opObserver('nfs3'),
         authorize,
       }),
+      ...this.locking.programs,
     ];
     if (opts.nfs?.enabled !== false) await this.startNfs(opts.nfs?.port ?? this.config.port);
 
@@ -94,6 +105,7 @@ export class Runtime {
       await this.portmapServer.listenTcp(this.config.portmapPort, this.config.host);
       await this.portmapServer.listenUdp(this.config.portmapPort, this.config.host);
     }
+    this.locking.notifyPeers();
   }
 
   /** Start listening for NFS, MOUNT and portmap on `port` (TCP and UDP); restarts on a new port if already up. */
@@ -120,6 +132,7 @@ export class Runtime {
       this.portmap.set({ prog: PROG_NFS, vers: 3, protocol, port });
       for (const vers of [1, 2, 3]) this.portmap.set({ prog: PROG_MOUNT, vers, protocol, port });
     }
+    this.locking?.register(this.portmap, port);
     this.logger.info({ port, host: this.config.host }, 'nfs adapter listening');
     return port;
   }
@@ -145,6 +158,7 @@ export class Runtime {
     const { meta, blocks } = await openShareStores(sc, this.logger);
     const id = this.shares.idFor(sc.name);
     this.stores.set(sc.name, { meta, blocks });
+    await this.locking?.addShare(id, meta);
     const vfs = await Vfs.create({
       shareId: id,
       meta,
@@ -180,6 +194,7 @@ export class Runtime {
   async removeShare(name: string): Promise<boolean> {
     const share = this.shares.remove(name);
     if (!share) return false;
+    await this.locking?.removeShare(share.id);
     const stores = this.stores.get(name);
     this.stores.delete(name);
     if (stores) {
@@ -192,6 +207,7 @@ export class Runtime {
   async stop(): Promise<void> {
     await this.portmapServer?.close();
     await this.stopNfs();
+    await this.locking?.close();
     for (const s of this.shares.list()) this.shares.remove(s.name);
     for (const { meta, blocks } of this.stores.values()) {
       await blocks.close();

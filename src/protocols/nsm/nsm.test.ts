@@ -91,6 +91,9 @@ describe('NSM state persistence', () => {
     expect(r.state).toBe(3);
     expect(r.previousPeers).toEqual([{ name: 'guest', address: '192.0.2.7', localAddress: '192.0.2.1', state: 3 }]);
     await b.settle();
+    expect(caller.sent).toHaveLength(0);
+    b.notifyPeers();
+    await b.settle();
     // The peer is told, by the name it knows this server by, about the new state.
     expect(caller.sent).toHaveLength(1);
     const n = caller.sent[0]!;
@@ -133,6 +136,7 @@ describe('NSM state persistence', () => {
     caller.failuresLeft = 2;
     const b = new NsmService({ path, caller, notifyRetryDelaysMs: [5, 5, 5] });
     await b.startup();
+    b.notifyPeers();
     await b.settle();
     expect(caller.sent).toHaveLength(3);
     await b.close();

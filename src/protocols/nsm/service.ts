@@ -4,9 +4,9 @@
  * that hold lock state here, persisted in one file (state-file.ts).
  *
  * - startup(): the state number moves to the next odd value (statd's
- *   convention: odd = up), and every peer known before the restart is sent
- *   SM_NOTIFY so it reclaims its locks (the Runtime puts the lock managers
- *   into grace at the same time).
+ *   convention: odd = up); then notifyPeers() sends every peer known before
+ *   the restart SM_NOTIFY so it reclaims its locks (the lock managers are in
+ *   grace by then).
  * - A peer's SM_NOTIFY with a state different from the one it last had
  *   means it rebooted: the `onPeerRebooted` listeners drop its locks, and
  *   programs that asked SM_MON for that peer get their status callback.
@@ -64,6 +64,7 @@ export class NsmService {
   private readonly serverName: string;
   private readonly retryDelays: readonly number[];
   private notifying = new Set<Promise<void>>();
+  private previous: PeerRecord[] = [];
   private closed = false;
 
   constructor(opts: NsmServiceOptions) {
@@ -87,9 +88,8 @@ export class NsmService {
 
   /**
    * Load the state file, advance the state number to the next odd value and
-   * persist it, then notify (in the background) every peer known before.
-   * Returns the peers of the previous run: the Runtime starts grace when any
-   * exist (or always, to be safe).
+   * persist it. Returns the peers of the previous run; {@link notifyPeers}
+   * tells them once the server is serving.
    */
   async startup(): Promise<{ previousPeers: PeerInfo[]; state: number }> {
     const saved = await this.file.load();
@@ -103,8 +103,19 @@ export class NsmService {
       state,
     }));
     this.logger.info({ state: this.current, peers: previousPeers.length }, 'nsm: started');
-    for (const p of saved.peers) this.track(this.notifyPeer(p));
+    this.previous = saved.peers;
     return { previousPeers, state: this.current };
+  }
+
+  /**
+   * Send SM_NOTIFY (in the background, with retries) to every peer of the
+   * previous run, so they reclaim their locks. Call once the NLM and NSM
+   * programs are being served and the lock managers are in grace.
+   */
+  notifyPeers(): void {
+    const peers = this.previous;
+    this.previous = [];
+    for (const p of peers) this.track(this.notifyPeer(p));
   }
 
   /** Peers currently known (to be notified after a restart). */
