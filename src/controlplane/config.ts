@@ -444,8 +444,7 @@ function parseDocument(doc: Raw, overrides: Partial<ServerConfig>): ServerConfig
     dataDir,
     maxRecordSize,
     maxIo,
-    lockGraceSeconds:
-      doc.lockGraceSeconds === undefined ? 90 : int(doc.lockGraceSeconds, 'lockGraceSeconds', 0, 3600),
+    lockGraceSeconds: doc.lockGraceSeconds === undefined ? 90 : int(doc.lockGraceSeconds, 'lockGraceSeconds', 0, 3600),
     shares,
     api: overrides.api ?? apiConfig(doc.api),
     database: overrides.database ?? databaseConfig(doc.database, dataDir),
