@@ -128,6 +128,15 @@ describe('leases and breaks', () => {
     expect((await lm.lock(req(N, F, 'exclusive', 0, 1), { wait: false })).status).toBe('granted');
   });
 
+  it('a non-waiting lock refused by a byte-range conflict breaks no lease', async () => {
+    make();
+    await lm.lock(req(S2, F, 'shared', 0, 10), { wait: false });
+    await lm.acquireLease({ file: F, owner: S1, key: 'r', kinds: LEASE_READ });
+    expect((await lm.lock(req(N, F, 'exclusive', 5, 1), { wait: false })).status).toBe('denied');
+    expect(breaks).toEqual([]);
+    expect(lm.getLease(S1, 'r')?.breakingTo).toBeUndefined();
+  });
+
   it('the same client never breaks its own lease', async () => {
     make();
     const S1b = { ...S1, ownerId: 'open-9' };

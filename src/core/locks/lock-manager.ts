@@ -148,6 +148,12 @@ export class UnifiedLockManager implements LockManager {
     const reclaiming = this.grace;
     if (reclaiming) this.checkLockReclaim(req.file, owner, start, end, req.type, options.reclaim === true);
 
+    if (!options.wait) {
+      // A request that will be refused anyway must not break anybody's lease.
+      const fs0 = this.files.get(req.file);
+      const early = fs0 && this.findConflict(req.file, fs0, owner, start, end, req.type, fs0.waiters.length);
+      if (early) return { status: 'denied', conflict: early };
+    }
     await this.breakLeases(req.file, owner, keepForLock(req.type), options.wait);
     if (reclaiming !== this.grace) this.assertNotGrace(options.reclaim === true);
 
