@@ -147,8 +147,8 @@ async function stableWriter(
   stop: () => boolean,
 ): Promise<void> {
   try {
-    let dir = (await nfs.lookup(root, 'stable')).fh;
-    dir ??= (await nfs.mkdir(root, 'stable', { mode: 0o755 })).fh;
+    const dir: Buffer | undefined =
+      (await nfs.lookup(root, 'stable')).fh ?? (await nfs.mkdir(root, 'stable', { mode: 0o755 })).fh;
     if (!dir) return;
     for (let n = 0; !stop(); n++) {
       const name = `c${cycle}-${n}`;
