@@ -309,3 +309,31 @@ describe('damaged records', () => {
     await lm.close();
   });
 });
+
+describe('store failures', () => {
+  it('keep the in-memory state and write it again with the next change', async () => {
+    const inner = new MemoryMetadataStore();
+    await inner.open({ rootInode });
+    let failNext = true;
+    const flaky: MetadataStore = {
+      kind: 'flaky',
+      open: (init) => inner.open(init),
+      view: (fn) => inner.view(fn),
+      update: (fn) => {
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('disk full'));
+        }
+        return inner.update(fn);
+      },
+      close: () => inner.close(),
+    };
+    const lm = new UnifiedLockManager({ store: flaky });
+    granted(await lm.lock(req(A, F, 'exclusive', 0, 10), { wait: false }));
+    expect(await inner.view((tx) => tx.getState(fileKey(F)))).toBeUndefined();
+    granted(await lm.lock(req(A, G, 'exclusive', 0, 10), { wait: false }));
+    expect(await inner.view((tx) => tx.getState(fileKey(F)))).toBeDefined();
+    expect(await inner.view((tx) => tx.getState(fileKey(G)))).toBeDefined();
+    await lm.close();
+  });
+});

@@ -34,7 +34,16 @@ import {
 import { keepForLease, keepForLock, keepForOpen, NO_HANDLE } from './lease-rules.js';
 import { clientKey, copyOwner, ownerClientKey, ownerKey, sameClient, sameOwner } from './owners.js';
 import { loadAll, StateWriter, type FileRecord, type PersistedLease, type PersistedOpen } from './persistence.js';
-import { applyLock, carve, conflicts, covers, normalizeRange, toLockRange, type RangeLock } from './ranges.js';
+import {
+  applyLock,
+  carve,
+  conflicts,
+  conflictsWith,
+  covers,
+  normalizeRange,
+  toLockRange,
+  type RangeLock,
+} from './ranges.js';
 import { copyModes, shareConflict } from './share-modes.js';
 import { Waiter } from './waiter.js';
 
@@ -528,9 +537,7 @@ export class UnifiedLockManager implements LockManager {
     // conflicts with goes first.
     for (let i = 0; i < queuedBefore && i < fs.waiters.length; i++) {
       const w = fs.waiters[i]!;
-      if (
-        conflicts({ owner: w.request.owner, start: w.start, end: w.end, type: w.request.type }, owner, start, end, type)
-      ) {
+      if (conflictsWith(w.request.owner, w.start, w.end, w.request.type, owner, start, end, type)) {
         return {
           file,
           owner: w.request.owner,
@@ -632,9 +639,7 @@ export class UnifiedLockManager implements LockManager {
     for (const l of fs.locks) if (conflicts(l, owner, start, end, type)) out.push(l.owner);
     for (let i = 0; i < queuedBefore && i < fs.waiters.length; i++) {
       const w = fs.waiters[i]!;
-      if (
-        conflicts({ owner: w.request.owner, start: w.start, end: w.end, type: w.request.type }, owner, start, end, type)
-      ) {
+      if (conflictsWith(w.request.owner, w.start, w.end, w.request.type, owner, start, end, type)) {
         out.push(w.request.owner);
       }
     }

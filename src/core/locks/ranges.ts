@@ -41,10 +41,22 @@ export function overlaps(aStart: number, aEnd: number, bStart: number, bEnd: num
 
 /** Two lock requests conflict when their owners differ, their ranges overlap and one is exclusive. */
 export function conflicts(a: RangeLock, owner: LockOwner, start: number, end: number, type: LockType): boolean {
+  return conflictsWith(a.owner, a.start, a.end, a.type, owner, start, end, type);
+}
+
+/** {@link conflicts} on loose fields, so queued requests are checked without building records. */
+export function conflictsWith(
+  aOwner: LockOwner,
+  aStart: number,
+  aEnd: number,
+  aType: LockType,
+  owner: LockOwner,
+  start: number,
+  end: number,
+  type: LockType,
+): boolean {
   return (
-    (a.type === 'exclusive' || type === 'exclusive') &&
-    overlaps(a.start, a.end, start, end) &&
-    !sameOwner(a.owner, owner)
+    (aType === 'exclusive' || type === 'exclusive') && overlaps(aStart, aEnd, start, end) && !sameOwner(aOwner, owner)
   );
 }
 
