@@ -158,7 +158,6 @@ export class Runtime {
     const { meta, blocks } = await openShareStores(sc, this.logger);
     const id = this.shares.idFor(sc.name);
     this.stores.set(sc.name, { meta, blocks });
-    await this.locking?.addShare(id, meta);
     const vfs = await Vfs.create({
       shareId: id,
       meta,
@@ -169,6 +168,8 @@ export class Runtime {
       rootUid: 0,
       rootGid: 0,
     });
+    // After Vfs.create: that opens the metadata store, from which the lock manager loads its state.
+    await this.locking?.addShare(id, meta);
     const share: Share = {
       id,
       name: sc.name,
