@@ -87,7 +87,14 @@ export async function startDfs(opts: DfsOptions = {}): Promise<DfsServer> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'dfs-e2e-')));
   const configPath = join(dataDir, 'config.yaml');
-  const config = { logLevel: process.env.DFS_E2E_LOG_LEVEL ?? 'info', ...opts.config, host, port };
+  // api.port 0: several servers run at once, and the control-plane API must not collide on 12080.
+  const config = {
+    logLevel: process.env.DFS_E2E_LOG_LEVEL ?? 'info',
+    api: { port: 0 },
+    ...opts.config,
+    host,
+    port,
+  };
   await writeFile(configPath, stringify(config));
 
   const node = [...(await dfsCommand()), 'start', '--config', configPath, '--data-dir', join(dataDir, 'data')];
