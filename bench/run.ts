@@ -178,7 +178,7 @@ async function main(): Promise<void> {
 
   const rows = summarize(samples, s);
   const profiles: ProfileSummary[] = [];
-  for (const w of profileTargets(process.env.BENCH_PROFILE ?? (s.quick ? '0' : 'trailing'), workloads, rows)) {
+  for (const w of profileTargets(process.env.BENCH_PROFILE ?? '0', workloads, rows)) {
     log(`profiling DittoFS on ${w.id}`);
     const p = await profileWorkload(w, s);
     profiles.push(p);
