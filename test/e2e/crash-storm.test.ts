@@ -19,7 +19,7 @@ import { freePort } from './process.js';
 import { dfsCommand, REPO_ROOT, startDfs, type DfsServer } from './server.js';
 
 const SHARE = '/export';
-const CYCLES = Number(process.env.DFS_CRASH_CYCLES ?? 8);
+const CYCLES = Number(process.env.DFS_CRASH_CYCLES ?? 6);
 const WORKERS = 4;
 const NFS3_OK = 0;
 const UNSTABLE = 0;
