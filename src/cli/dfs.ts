@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfigFile, parseConfig, type ServerConfig } from '../controlplane/config.js';
-import { Runtime } from '../controlplane/runtime.js';
+import { startServer, type DittoServer } from '../controlplane/server.js';
 import { createLogger } from '../observability/logger.js';
 import { registerFsckCommand } from './commands/fsck.js';
 import { VERSION } from './version.js';
@@ -76,16 +76,29 @@ program
       throw e;
     }
     const logger = createLogger({ level: config.logLevel });
-    const runtime = new Runtime(config, logger);
+    let server: DittoServer;
     try {
-      await runtime.start();
+      server = await startServer(config, {
+        logger,
+        adminPassword: process.env.DITTOFS_ADMIN_INITIAL_PASSWORD,
+        interactive: process.stdout.isTTY === true,
+        announce: (text) => console.log(`\n${text}\n`),
+      });
     } catch (e) {
       console.error(`dfs: cannot start: ${(e as Error).message}`);
-      await runtime.stop().catch(() => undefined);
       process.exit(1);
     }
+    const { runtime } = server;
     console.log(mountHelp(config, runtime.port));
-    logger.info({ port: runtime.port, shares: config.shares.map((s) => s.name) }, 'server started');
+    if (server.api) {
+      console.log(
+        `\nControl plane: http://${config.api.host}:${server.apiPort}/api/v1 (OpenAPI at /api/docs); manage with dfsctl`,
+      );
+    }
+    logger.info(
+      { port: runtime.port, apiPort: server.apiPort, shares: runtime.shares.list().map((s) => s.name) },
+      'server started',
+    );
 
     let stopping = false;
     const shutdown = (signal: string) => {
@@ -94,7 +107,7 @@ program
       logger.info({ signal }, 'shutting down');
       const force = setTimeout(() => process.exit(1), 10_000);
       force.unref();
-      runtime
+      server
         .stop()
         .then(() => {
           logger.info('stopped');

@@ -1,0 +1,109 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { shareName, type ControlPlane } from '../../controlplane.js';
+import { Level, Name, Permission, Share, ShareOptions, authErrors } from '../schemas.js';
+import type { Api } from '../server.js';
+
+/** A share in a URL: its name without the leading slash, URL-encoded ("/a/b" → "a%2Fb"). */
+const ShareParam = Type.String({ minLength: 1, maxLength: 255 });
+const Params = Type.Object({ share: ShareParam });
+const Kind = Type.Union([Type.Literal('user'), Type.Literal('group')]);
+
+export function registerShareRoutes(app: Api, cp: ControlPlane): void {
+  app.get(
+    '/api/v1/shares',
+    { config: { access: 'user' }, schema: { tags: ['shares'], response: { 200: Type.Array(Share), ...authErrors } } },
+    async () => cp.listShares(),
+  );
+
+  app.post(
+    '/api/v1/shares',
+    {
+      schema: {
+        tags: ['shares'],
+        description: 'Create a share on existing stores; it is exported (mountable) at once.',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 2, maxLength: 255 }),
+            metadataStore: Name,
+            blockStore: Name,
+            ...Object.fromEntries(Object.entries(ShareOptions).map(([k, v]) => [k, Type.Optional(v)])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Share, ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as Parameters<ControlPlane['createShare']>[0];
+      return reply.code(201).send(await cp.createShare(body));
+    },
+  );
+
+  app.get(
+    '/api/v1/shares/:share',
+    {
+      config: { access: 'user' },
+      schema: { tags: ['shares'], params: Params, response: { 200: Share, ...authErrors } },
+    },
+    async (req) => cp.getShare(shareName(req.params.share)),
+  );
+
+  app.delete(
+    '/api/v1/shares/:share',
+    {
+      schema: {
+        tags: ['shares'],
+        description:
+          'Stop exporting a share created through the API and forget it (its data stays in the stores). Shares from the configuration file give 409 SHARE_MANAGED_BY_CONFIG.',
+        params: Params,
+        response: { 204: Type.Null(), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      await cp.deleteShare(shareName(req.params.share));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/shares/:share/permissions',
+    { schema: { tags: ['permissions'], params: Params, response: { 200: Type.Array(Permission), ...authErrors } } },
+    async (req) => cp.listPermissions(shareName(req.params.share)),
+  );
+
+  app.put(
+    '/api/v1/shares/:share/permissions',
+    {
+      schema: {
+        tags: ['permissions'],
+        description:
+          'Grant a user or group a level on a share (none, read, read-write, admin). A share with no permission rows is open to every NFS caller the export options admit.',
+        params: Params,
+        body: Type.Object({ kind: Kind, name: Name, level: Level }, { additionalProperties: false }),
+        response: { 200: Permission, ...authErrors },
+      },
+    },
+    async (req) =>
+      cp.setPermission({
+        share: shareName(req.params.share),
+        kind: req.body.kind,
+        principal: req.body.name,
+        level: req.body.level,
+      }),
+  );
+
+  app.delete(
+    '/api/v1/shares/:share/permissions/:kind/:name',
+    {
+      schema: {
+        tags: ['permissions'],
+        params: Type.Object({ share: ShareParam, kind: Kind, name: Name }),
+        response: { 204: Type.Null(), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      await cp.deletePermission(shareName(req.params.share), req.params.kind, req.params.name);
+      return reply.code(204).send(null);
+    },
+  );
+}
