@@ -36,6 +36,8 @@ export async function startDittofs(opts: DittofsOptions): Promise<BenchServer> {
     port,
     logLevel: 'warn',
     dataDir,
+    // No control-plane API: two DittoFS servers run at once, and the bench needs only NFS.
+    api: { enabled: false },
     shares: [
       {
         name: DFS_EXPORT,
