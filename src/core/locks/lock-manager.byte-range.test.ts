@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnifiedLockManager } from './lock-manager.js';
-import { owner, req } from './test-helpers.js';
+import { owner, req } from './testing/test-helpers.js';
 
 const F = 42;
 const A = owner('host-a', 'oh1', 'nlm', 100);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isFsError } from '../errors.js';
 import { LEASE_HANDLE, LEASE_READ, LEASE_WRITE, type Lease, type ShareModes } from './api.js';
 import { UnifiedLockManager } from './lock-manager.js';
-import { owner, req, settle } from './test-helpers.js';
+import { owner, req, settle } from './testing/test-helpers.js';
 
 const F = 5;
 const S1 = owner('smb-client-1', 'open-1', 'smb');

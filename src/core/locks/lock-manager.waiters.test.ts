@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isFsError } from '../errors.js';
 import type { HeldLock, LockResult, LockWaiter } from './api.js';
 import { UnifiedLockManager } from './lock-manager.js';
-import { owner, req } from './test-helpers.js';
+import { owner, req } from './testing/test-helpers.js';
 
 const F = 7;
 const G = 8;

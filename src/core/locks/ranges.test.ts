@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isFsError } from '../errors.js';
 import { applyLock, carve, covers, normalizeRange, type RangeLock } from './ranges.js';
-import { owner } from './test-helpers.js';
+import { owner } from './testing/test-helpers.js';
 
 const A = owner('a');
 const B = owner('b');

@@ -1,4 +1,4 @@
-import type { LockOwner, LockProtocol, LockRequest, LockType } from './api.js';
+import type { LockOwner, LockProtocol, LockRequest, LockType } from '../api.js';
 
 /** An owner for tests: client `c`, owner `o`, protocol 'local' unless given. */
 export function owner(clientId: string, ownerId = '1', protocol: LockProtocol = 'local', pid?: number): LockOwner {
