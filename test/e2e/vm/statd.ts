@@ -60,7 +60,10 @@ export async function statdGuestFiles(): Promise<GuestFile[]> {
     await writeFile(join(etc, name), content);
     files.set(`/etc/${name}`, join(etc, name));
   }
-  files.set('/etc/netconfig', '/etc/netconfig');
+  // rpcbind binds its inet sockets to the "sunrpc" service: without
+  // /etc/services it listens on its unix socket only, and the kernel's
+  // lockd, which asks 127.0.0.1:111 for statd's port, cannot monitor.
+  for (const f of ['netconfig', 'services', 'protocols']) files.set(`/etc/${f}`, `/etc/${f}`);
   files.set('/lib/dfs/statd.sh', join(import.meta.dirname, 'guest', 'statd.sh'));
   return [...files].map(([guest, host]) => ({ host, guest }));
 }
