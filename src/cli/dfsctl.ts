@@ -1,18 +1,42 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CliError } from './dfsctl/client.js';
+import { registerAuthCommands } from './dfsctl/commands/auth.js';
+import { registerResourceCommands } from './dfsctl/commands/resources.js';
+import { registerCompletionCommand } from './dfsctl/completion.js';
+import { OUTPUT_FORMATS } from './dfsctl/output.js';
 import { VERSION } from './version.js';
 
-// The REST control plane does not exist yet (see the control-plane issue):
-// every command says so plainly and exits non-zero instead of pretending.
 const program = new Command();
 program
   .name('dfsctl')
-  .description('DittoFS control-plane client (not available yet: the REST control plane is not built)')
+  .description(
+    'Manage a running DittoFS server through its REST API: users, groups, permissions, stores, shares, adapters.\n' +
+      'Start with: dfsctl login (default server http://127.0.0.1:12080). See docs/dfsctl.md.',
+  )
   .version(VERSION)
-  .argument('[command...]')
-  .allowUnknownOption(true)
-  .action(() => {
-    console.error('dfsctl: not available yet. The REST control plane is planned; for now configure shares in the YAML file given to `dfs start --config`.');
-    process.exit(2);
-  });
-await program.parseAsync(process.argv);
+  .option('-s, --server <url>', "API address, e.g. http://10.0.0.5:12080 (default: the context's)")
+  .option('-c, --context <name>', 'named server context (default: the current one)')
+  .addOption(
+    new Option('-o, --output <format>', 'table, json or yaml').default('table').argParser((v) => {
+      if (!(OUTPUT_FORMATS as readonly string[]).includes(v))
+        throw new InvalidArgumentError('must be table, json or yaml');
+      return v;
+    }),
+  )
+  .showHelpAfterError('(run with --help for usage)');
+
+registerAuthCommands(program);
+registerResourceCommands(program);
+registerCompletionCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CliError) {
+    console.error(`dfsctl: ${e.message}${e.code ? ` [${e.code}]` : ''}`);
+    process.exit(1);
+  }
+  console.error(`dfsctl: ${(e as Error).message}`);
+  process.exit(1);
+}

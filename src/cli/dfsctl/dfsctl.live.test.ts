@@ -1,0 +1,120 @@
+// dfsctl against a live server (in-process, listening on a free port): the
+// commands an operator runs, through the real CLI process.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../controlplane/config.js';
+import { startServer, type DittoServer } from '../../controlplane/server.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const DFSCTL = join(ROOT, 'src', 'cli', 'dfsctl.ts');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('dfsctl against a live server', () => {
+  let server: DittoServer;
+  let dir: string;
+  let url: string;
+
+  const dfsctl = (args: string[], stdin?: string): Promise<Run> =>
+    new Promise((done) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', DFSCTL, ...args],
+        { cwd: ROOT, env: { ...process.env, DFSCTL_CONFIG: join(dir, 'ctl', 'dfsctl.json'), DFSCTL_PASSWORD: '' } },
+        (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin!.end(stdin ?? '');
+    });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dfsctl-'));
+    const config = parseConfig(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        logLevel: 'silent',
+        shares: [{ name: '/export', metadata: 'memory', blocks: 'memory' }],
+        api: { port: 0 },
+        database: { path: ':memory:' },
+      },
+      { dataDir: dir },
+    );
+    server = await startServer(config, { adminPassword: 'bootstrap-pw' });
+    url = `http://127.0.0.1:${server.apiPort}`;
+  });
+  afterAll(async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('says how to reach the server when nothing listens', async () => {
+    const r = await dfsctl(['--server', 'http://127.0.0.1:1', 'status']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach the DittoFS API at http:\/\/127\.0\.0\.1:1 .*dfs start/);
+  });
+
+  it('logs in (token file mode 0600), is told to change the password, changes it', async () => {
+    const bad = await dfsctl(['--server', url, 'login', '--password-stdin'], 'wrong-pw\n');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/wrong user name or password \[INVALID_CREDENTIALS\]/);
+    const r = await dfsctl(['--server', url, 'login', '--user', 'admin', '--password-stdin'], 'bootstrap-pw\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/must change your password.*dfsctl passwd/);
+    expect((await stat(join(dir, 'ctl', 'dfsctl.json'))).mode & 0o777).toBe(0o600);
+    const blocked = await dfsctl(['user', 'list']);
+    expect(blocked.stderr).toMatch(/PASSWORD_CHANGE_REQUIRED/);
+    expect((await dfsctl(['passwd', '--password-stdin'], 'bootstrap-pw\nnew-admin-pw\n')).code).toBe(0);
+  });
+
+  it('creates stores and a share, grants a permission, and lists them as table, json and yaml', async () => {
+    expect((await dfsctl(['store', 'create', 'metadata', 'm1', '--type', 'memory'])).code).toBe(0);
+    expect((await dfsctl(['store', 'create', 'block', 'b1', '--type', 'memory'])).code).toBe(0);
+    const made = await dfsctl(['share', 'create', '/team', '--metadata', 'm1', '--blocks', 'b1', '--read-only']);
+    expect(made.code).toBe(0);
+    expect(server.runtime.shares.byName('/team')?.options.readOnly).toBe(true);
+    expect((await dfsctl(['user', 'create', 'alice', '--uid', '1000', '--password-stdin'], 'alice-pw-1\n')).code).toBe(
+      0,
+    );
+    expect((await dfsctl(['permission', 'grant', '/team', 'read', '--user', 'alice'])).code).toBe(0);
+    const table = await dfsctl(['share', 'list']);
+    expect(table.stdout).toMatch(/\/team\s.*api.*ro/);
+    const json = JSON.parse((await dfsctl(['-o', 'json', 'permission', 'list', '/team'])).stdout);
+    expect(json).toEqual([{ share: '/team', kind: 'user', principal: 'alice', level: 'read' }]);
+    expect((await dfsctl(['-o', 'yaml', 'user', 'show', 'alice'])).stdout).toMatch(/^name: alice$/m);
+  });
+
+  it('reports API errors with the code and a hint, and bad arguments before calling', async () => {
+    const inUse = await dfsctl(['store', 'delete', 'block', 'b1']);
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toMatch(/used by share\(s\) \/team.*\[STORE_IN_USE\]/);
+    const badLevel = await dfsctl(['permission', 'grant', '/team', 'everything', '--user', 'alice']);
+    expect(badLevel.code).not.toBe(0);
+    expect(badLevel.stderr).toMatch(/must be one of none, read, read-write, admin/);
+    expect((await dfsctl(['share', 'delete', '/team'])).code).toBe(0);
+    expect(server.runtime.shares.byName('/team')).toBeUndefined();
+  });
+
+  it('adapters, status, contexts and completion', async () => {
+    expect((await dfsctl(['adapter', 'disable', 'nfs'])).stdout).toMatch(/nfs\s.*no/);
+    expect(server.runtime.nfsListening).toBe(false);
+    expect((await dfsctl(['adapter', 'set-port', 'nfs', '0'])).code).toBe(0);
+    expect((await dfsctl(['adapter', 'enable', 'nfs'])).code).toBe(0);
+    expect(server.runtime.nfsListening).toBe(true);
+    const status = JSON.parse((await dfsctl(['-o', 'json', 'status'])).stdout);
+    expect(status.nfs.listening).toBe(true);
+    const ctx = await dfsctl(['context', 'list']);
+    expect(ctx.stdout).toMatch(/\*.*default.*127\.0\.0\.1.*admin.*yes/);
+    expect((await dfsctl(['context', 'use', 'elsewhere'])).stderr).toMatch(/no context elsewhere/);
+    const bash = await dfsctl(['completion', 'bash']);
+    expect(bash.stdout).toMatch(/complete -F _dfsctl dfsctl/);
+    expect(bash.stdout).toMatch(/"share"\) words="list show create delete/);
+  });
+});
