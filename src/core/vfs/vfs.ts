@@ -61,6 +61,12 @@ export interface VfsCreateOptions extends VfsOptions {
   rootGid?: number;
 }
 
+/** Content to delete once the transaction that dropped the last link of `id` has committed. */
+interface Drop {
+  id: FileId;
+  contentId: string;
+}
+
 /** st_size reported for directories. */
 const DIR_SIZE = 4096;
 /** The first cookie handed out in a directory: 0 means "start", 1 and 2 are left for "." and "..". */
@@ -91,6 +97,32 @@ function withoutVerf(i: Inode): Inode {
   return rest;
 }
 
+/**
+ * FIFO of the data operations (writes, truncates, content deletion) of each
+ * file, so that they reach the block store in call order while other files
+ * and the metadata store go on in parallel. An idle file costs no map entry.
+ */
+class FileQueue {
+  private readonly tails = new Map<FileId, Promise<void>>();
+
+  /** Waits for the earlier holders of `id`; the returned release may be called more than once. */
+  async acquire(id: FileId): Promise<() => void> {
+    const previous = this.tails.get(id);
+    let open!: () => void;
+    const mine = new Promise<void>((r) => (open = r));
+    const tail = previous === undefined ? mine : previous.then(() => mine);
+    this.tails.set(id, tail);
+    if (previous !== undefined) await previous;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      open();
+      if (this.tails.get(id) === tail) this.tails.delete(id);
+    };
+  }
+}
+
 /** Dirty inodes of one transaction, keyed by id so that one object (e.g. fromDir === toDir) gets all changes. */
 class Pending {
   private readonly dirty = new Map<FileId, Inode>();
@@ -116,8 +148,9 @@ class Pending {
  * transactional metadata store and a block store.
  *
  * Each operation is one metadata transaction; the hot paths (getattr, lookup,
- * read) are one read-only view, write is one update that also writes the data
- * so that size, mtime and data stay ordered against truncates. Content of a
+ * read) are one read-only view. A write puts its data in the block store first,
+ * outside any transaction, then updates size/mtime in a short one; a per-file
+ * queue keeps the data, truncates and content deletion of one file in order. Content of a
  * file whose last link went away is deleted from the block store after the
  * transaction commits (a crash in between leaves an orphan, never a dangling
  * reference). Inode objects are treated as immutable: changes build new ones.
@@ -134,6 +167,12 @@ export class Vfs implements VfsApi {
   private readonly maxFiles: number;
   private readonly maxLinks: number;
   private readonly maxIo: number;
+  private readonly fileQueue = new FileQueue();
+  /**
+   * Logical size of files with writes whose metadata commit may not be visible
+   * to views yet (see write), and how many such writes there are.
+   */
+  private readonly inflightSize = new Map<FileId, { size: number; writes: number }>();
 
   constructor(opts: VfsOptions) {
     this.shareId = opts.shareId;
@@ -199,6 +238,28 @@ export class Vfs implements VfsApi {
     const atime = set.atime === undefined || set.atime === 'server' ? set.atime : checkTime(set.atime);
     const mtime = set.mtime === undefined || set.mtime === 'server' ? set.mtime : checkTime(set.mtime);
     if (set.size !== undefined) this.checkSize(set.size);
+    if (set.size === undefined) return this.setattrTx(cred, id, set, guardCtime, now, atime, mtime);
+    // A size change is a data operation: ordered with this file's writes.
+    const release = await this.fileQueue.acquire(id);
+    try {
+      const r = await this.setattrTx(cred, id, set, guardCtime, now, atime, mtime);
+      const hint = this.inflightSize.get(id);
+      if (hint !== undefined) hint.size = r.after.size;
+      return r;
+    } finally {
+      release();
+    }
+  }
+
+  private setattrTx(
+    cred: Credentials,
+    id: FileId,
+    set: SetAttrs,
+    guardCtime: Timespec | undefined,
+    now: Timespec,
+    atime: Timespec | 'server' | undefined,
+    mtime: Timespec | 'server' | undefined,
+  ): Promise<WccResult> {
     return this.meta.update(async (tx) => {
       const before = await this.mustGet(tx, id);
       // RFC 1813 §3.3.2: the guard compares the object's ctime.
@@ -253,7 +314,7 @@ export class Vfs implements VfsApi {
           // truncate(2): the size change updates mtime and ctime.
           after = { ...after, size: set.size, mtime: mtime === undefined ? now : after.mtime };
           if (before.contentId !== undefined) {
-            // Last step before commit, serialized with writes by the transaction. Growing cuts at the
+            // Serialized with this file's writes by the file queue (see setattr). Growing cuts at the
             // old size: whatever lies beyond the logical size is garbage and must read as zeros.
             await this.blocks.truncate(before.contentId, Math.min(set.size, before.size));
           }
@@ -340,35 +401,75 @@ export class Vfs implements VfsApi {
     const end = offset + data.length;
     if (end > Number.MAX_SAFE_INTEGER) throw new FsError('FBIG');
     const now = this.clock();
-    const { before, after } = await this.meta.update(async (tx) => {
-      const before = await this.mustGet(tx, id);
-      requireRegular(before);
-      requireDataAccess(cred, before, MAY_WRITE);
+    // The data goes to the block store outside any metadata transaction, so that a slow write
+    // holds up neither other files nor creates/removes; the per-file queue keeps data, truncates
+    // and size changes of this file in call order.
+    const release = await this.fileQueue.acquire(id);
+    let metaDone: Promise<{ before: Inode; after: Inode }>;
+    let contentId: string;
+    try {
+      // The check happens here, the linearization point of this write against chmod/remove.
+      const seen = await this.getattr(id);
+      requireRegular(seen);
+      requireDataAccess(cred, seen, MAY_WRITE);
       // POSIX write(2): a zero-length write changes nothing.
-      if (data.length === 0) return { before, after: before };
-      const contentId = before.contentId ?? this.contentIdOf(before);
+      if (data.length === 0) return { before: seen, after: seen, count: 0, committed: stable };
+      contentId = seen.contentId ?? this.contentIdOf(seen);
+      const hint = this.inflightSize.get(id);
+      const size = hint === undefined ? seen.size : hint.size;
       // Bytes past the logical size are garbage (e.g. from a write whose transaction failed):
       // cut them before leaving a hole, so that the hole reads as zeros.
-      if (offset > before.size) await this.blocks.truncate(contentId, before.size);
-      // Inside the transaction so that data and size stay ordered against truncates and other writes.
+      if (offset > size) await this.blocks.truncate(contentId, size);
       await this.blocks.write(contentId, offset, data);
-      let mode = before.mode;
-      // write(2): a write by someone other than the owner (or root) clears setuid/setgid.
-      if ((mode & (S_ISUID | S_ISGID)) !== 0 && cred.uid !== 0 && cred.uid !== before.uid) mode &= ~(S_ISUID | S_ISGID);
-      const after: Inode = {
-        ...before,
-        mode,
-        size: end > before.size ? end : before.size,
-        mtime: now,
-        ctime: now,
-        change: before.change + 1,
-        contentId,
-      };
-      await tx.putInode(after);
-      return { before, after };
-    });
-    if (stable !== 'unstable' && after.contentId !== undefined) await this.blocks.commit(after.contentId);
+      // Until this write's metadata is visible to views, later writes of this file take the
+      // logical size from here (they may start as soon as the update below has run).
+      const entry = hint ?? { size, writes: 0 };
+      if (end > entry.size) entry.size = end;
+      entry.writes++;
+      this.inflightSize.set(id, entry);
+      metaDone = this.meta.update(async (tx) => {
+        try {
+          const before = await tx.getInode(id);
+          // Removed (or replaced) since the check: its content is dropped after our release.
+          if (before === undefined || before.generation !== seen.generation) throw new FsError('STALE');
+          let mode = before.mode;
+          // write(2): a write by someone other than the owner (or root) clears setuid/setgid.
+          if ((mode & (S_ISUID | S_ISGID)) !== 0 && cred.uid !== 0 && cred.uid !== before.uid)
+            mode &= ~(S_ISUID | S_ISGID);
+          const after: Inode = {
+            ...before,
+            mode,
+            size: end > before.size ? end : before.size,
+            mtime: now,
+            ctime: now,
+            change: before.change + 1,
+            contentId,
+          };
+          await tx.putInode(after);
+          return { before, after };
+        } finally {
+          release();
+        }
+      });
+      metaDone.then(
+        () => this.inflightDone(id, entry),
+        () => this.inflightDone(id, entry),
+      );
+    } finally {
+      release();
+    }
+    // RFC 1813 §3.3.7: FILE_SYNC/DATA_SYNC data is on stable storage before the reply; the data
+    // sync overlaps the metadata commit (both are awaited).
+    const [{ before, after }] = await Promise.all([
+      metaDone,
+      stable !== 'unstable' ? this.blocks.commit(contentId) : undefined,
+    ]);
     return { before, after, count: data.length, committed: stable };
+  }
+
+  /** One in-flight write of `id` has committed (or failed): forget the size hint with the last one. */
+  private inflightDone(id: FileId, entry: { size: number; writes: number }): void {
+    if (--entry.writes === 0 && this.inflightSize.get(id) === entry) this.inflightSize.delete(id);
   }
 
   async commit(_cred: Credentials, id: FileId): Promise<WccResult> {
@@ -572,7 +673,7 @@ export class Vfs implements VfsApi {
         if (isDir(dst) && (await tx.hasEntries(dst.id))) throw new FsError('NOTEMPTY');
       }
       const p = new Pending();
-      let drop: string | undefined;
+      let drop: Drop | undefined;
       let toDelta = 0;
       if (dst !== undefined) {
         await tx.removeEntry(toDir, toName);
@@ -711,22 +812,27 @@ export class Vfs implements VfsApi {
    * Drop one link of a non-directory. Returns the content id to delete once
    * the transaction has committed when that was the last link.
    */
-  private async unlinkInode(tx: MetadataWriteTx, ino: Inode, now: Timespec): Promise<string | undefined> {
+  private async unlinkInode(tx: MetadataWriteTx, ino: Inode, now: Timespec): Promise<Drop | undefined> {
     if (ino.nlink <= 1) {
       await tx.deleteInode(ino.id);
-      return ino.contentId;
+      return ino.contentId === undefined ? undefined : { id: ino.id, contentId: ino.contentId };
     }
     await tx.putInode({ ...ino, nlink: ino.nlink - 1, ctime: now, change: ino.change + 1 });
     return undefined;
   }
 
-  private async dropContent(contentId: string | undefined): Promise<void> {
-    if (contentId === undefined) return;
+  private async dropContent(drop: Drop | undefined): Promise<void> {
+    if (drop === undefined) return;
+    const { id, contentId } = drop;
+    // After the file's queued writes, which may still be writing data (they then fail with STALE).
+    const release = await this.fileQueue.acquire(id);
     try {
       await this.blocks.delete(contentId);
     } catch (err) {
       // The metadata is already consistent; the content is an orphan that costs space only.
       this.log.warn({ err, contentId }, 'deleting content of a removed file failed');
+    } finally {
+      release();
     }
   }
 
