@@ -317,6 +317,19 @@ describe('NLM locking over RPC', () => {
     expect(body(await client.call(NLM_PROGRAM, V4, NlmProc.GRANTED_RES, res)).remaining).toBe(0);
   });
 
+  it('serves the same procedures over UDP', async () => {
+    const { port } = await server.listenUdp(0, '127.0.0.1');
+    const udp = await RpcClient.connect('127.0.0.1', port, { transport: 'udp' });
+    try {
+      const w = new XdrWriter();
+      encodeLockArgs(w, V4, { cookie, block: false, exclusive: true, lock: A(), reclaim: false, state: 1 });
+      expect(decodeRes(body(await udp.call(NLM_PROGRAM, V4, NlmProc.LOCK, w.toBuffer()))).stat).toBe(NlmStatus.GRANTED);
+      expect(await lock(B())).toBe(NlmStatus.DENIED);
+    } finally {
+      await udp.close();
+    }
+  });
+
   it('versions and hostile input: v1 has no SHARE, v2 is not served, garbage is GARBAGE_ARGS', async () => {
     expect(await client.call(NLM_PROGRAM, 1, NlmProc.SHARE, Buffer.alloc(0))).toMatchObject({
       acceptStat: AcceptStat.PROC_UNAVAIL,
