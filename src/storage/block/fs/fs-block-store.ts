@@ -58,6 +58,10 @@ export class FsBlockStore implements BlockStore {
   /** Directories holding a file created since the last commit of it (file → dir). */
   private readonly unsyncedNames = new Map<string, string>();
   private readonly newShards = new Set<string>();
+  /** Shard directories known to exist (scanned at open or made since): no mkdir per new file. */
+  private readonly shards = new Set<string>();
+  /** Coalesced directory fsyncs: per directory, the one not started yet that new callers join. */
+  private readonly dirSyncs = new Map<string, { next: Promise<void> | undefined; tail: Promise<void> }>();
   private used = 0;
 
   constructor(opts: FsBlockStoreOptions) {
@@ -70,8 +74,10 @@ export class FsBlockStore implements BlockStore {
     await fsp.mkdir(this.root, { recursive: true });
     this.used = 0;
     this.sizes.clear();
+    this.shards.clear();
     for (const shard of await fsp.readdir(this.root)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      this.shards.add(join(this.root, shard));
       for (const name of await fsp.readdir(join(this.root, shard))) {
         try {
           validateContentId(name);
@@ -151,6 +157,8 @@ export class FsBlockStore implements BlockStore {
   async delete(contentId: string): Promise<void> {
     const { file } = contentPath(this.root, contentId);
     const slot = this.slots.get(contentId);
+    // Never written (e.g. an empty file removed): `sizes` knows every file, so no unlink to fail.
+    if (slot === undefined && !this.sizes.has(contentId)) return;
     if (slot !== undefined) this.evict(slot);
     try {
       await fsp.unlink(file);
@@ -172,8 +180,8 @@ export class FsBlockStore implements BlockStore {
       const dir = this.unsyncedNames.get(contentId);
       if (dir !== undefined) {
         this.unsyncedNames.delete(contentId);
-        await fsyncDir(dir);
-        if (this.newShards.delete(dir)) await fsyncDir(this.root);
+        const newShard = this.newShards.delete(dir);
+        await Promise.all([this.syncDir(dir), newShard ? this.syncDir(this.root) : undefined]);
       }
     } catch (e) {
       throw ioError(e);
@@ -195,6 +203,36 @@ export class FsBlockStore implements BlockStore {
     const all = [...this.slots.values()];
     for (const s of all) this.evict(s);
     await Promise.all(all.map((s) => s.fh.catch(() => undefined)));
+  }
+
+  /**
+   * fsync of a directory, shared by every caller that asks before it starts:
+   * a sync started after a name was created covers it, so concurrent commits
+   * of new files in one shard cost one fsync, not one each.
+   */
+  private syncDir(dir: string): Promise<void> {
+    let s = this.dirSyncs.get(dir);
+    if (s === undefined) {
+      s = { next: undefined, tail: Promise.resolve() };
+      this.dirSyncs.set(dir, s);
+    }
+    if (s.next !== undefined) return s.next;
+    const state = s;
+    const run: Promise<void> = state.tail.then(() => {
+      // Started: later callers need a sync that starts after their name was created.
+      if (state.next === run) state.next = undefined;
+      return fsyncDir(dir);
+    });
+    state.next = run;
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    state.tail = settled;
+    void settled.then(() => {
+      if (state.tail === settled && this.dirSyncs.get(dir) === state) this.dirSyncs.delete(dir);
+    });
+    return run;
   }
 
   private grow(contentId: string, end: number): void {
@@ -270,18 +308,38 @@ export class FsBlockStore implements BlockStore {
     file: string,
     create: boolean,
   ): Promise<FileHandle | undefined> {
-    try {
-      return await fsp.open(file, constants.O_RDWR);
-    } catch (e) {
-      if (errno(e) !== 'ENOENT') throw e;
-      if (!create) return undefined;
+    // `sizes` knows every content file: a new one goes straight to the exclusive create.
+    if (this.sizes.has(contentId) || !create) {
+      try {
+        return await fsp.open(file, constants.O_RDWR);
+      } catch (e) {
+        if (errno(e) !== 'ENOENT') throw e;
+        if (!create) return undefined;
+      }
     }
+    if (!this.shards.has(dir)) await this.makeShard(dir);
+    try {
+      return await this.createFile(contentId, dir, file);
+    } catch (e) {
+      // The shard went away behind our back: make it again.
+      if (errno(e) !== 'ENOENT') throw e;
+      this.shards.delete(dir);
+      await this.makeShard(dir);
+      return await this.createFile(contentId, dir, file);
+    }
+  }
+
+  private async makeShard(dir: string): Promise<void> {
     try {
       await fsp.mkdir(dir);
       this.newShards.add(dir);
     } catch (e) {
       if (errno(e) !== 'EEXIST') throw e;
     }
+    this.shards.add(dir);
+  }
+
+  private async createFile(contentId: string, dir: string, file: string): Promise<FileHandle> {
     try {
       const fh = await fsp.open(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       this.unsyncedNames.set(contentId, dir);
