@@ -288,15 +288,38 @@ export class ChunkedBlockStore implements BlockStore {
       }
       const hash = this.index.map.get([contentId, no]);
       if (hash === undefined) continue;
-      pieces.push(
-        this.loadChunk(hash).then((data) => {
-          if (within < data.length) data.copy(out, dst, within, Math.min(data.length, within + end - start));
-        }),
-      );
+      pieces.push(this.copyChunk(contentId, no, hash, out, dst, within, end - start));
     }
     await Promise.all(pieces);
     this.readAheadAfter(contentId, offset, offset + length, last);
     return out;
+  }
+
+  /**
+   * Copy part of chunk `no` into `out`. A concurrent overwrite followed by a
+   * collection can remove the chunk this read looked up; then the chunk's
+   * current content (dirty buffer or new hash) is read instead, once.
+   */
+  private async copyChunk(
+    contentId: string,
+    no: number,
+    hash: string,
+    out: Buffer,
+    dst: number,
+    within: number,
+    n: number,
+  ): Promise<void> {
+    let data: Buffer;
+    try {
+      data = await this.loadChunk(hash);
+    } catch (e) {
+      const dc = this.dirty.get(contentId)?.get(no);
+      const now = this.index.map.get([contentId, no]);
+      if (dc !== undefined) data = dc.buf.subarray(0, dc.len);
+      else if (now !== hash) data = now === undefined ? Buffer.alloc(0) : await this.loadChunk(now);
+      else throw e;
+    }
+    if (within < data.length) data.copy(out, dst, within, Math.min(data.length, within + n));
   }
 
   /** Sequential reader (this read starts where the last one ended): fetch the next chunks into the cache. */
