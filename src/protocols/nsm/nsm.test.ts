@@ -157,7 +157,11 @@ describe('NSM reboot notifications', () => {
     // A peer can also be named by its address.
     expect(await s.notified('192.0.2.7', 7)).toBe(true);
     expect(await s.notified('stranger', 9)).toBe(false);
-    expect(rebooted).toEqual(['guest', 'guest']);
+    // Only the peer itself (or this host) is believed.
+    expect(await s.notified('guest', 9, '198.51.100.66')).toBe(false);
+    expect(await s.notified('guest', 9, '192.0.2.7')).toBe(true);
+    expect(await s.notified('guest', 11, '127.0.0.1')).toBe(true);
+    expect(rebooted).toEqual(['guest', 'guest', 'guest', 'guest']);
     await s.close();
   });
 

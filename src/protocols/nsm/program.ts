@@ -69,7 +69,7 @@ export function createNsmProgram(opts: NsmProgramOptions): RpcProgram {
         case NsmProc.NOTIFY: {
           const change = decodeStatChange(args);
           log.debug({ op: 'SM_NOTIFY', client: call.peer.address, peer: change.monName, state: change.state }, 'nsm');
-          await nsm.notified(change.monName, change.state);
+          await nsm.notified(change.monName, change.state, call.peer.address);
           return 'success';
         }
         default:

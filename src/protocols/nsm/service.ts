@@ -14,6 +14,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../../observability/logger.js';
+import { isLoopback } from '../portmap/peer-address.js';
 import { PortmapRemoteCaller, type RemoteCaller } from '../portmap/remote-call.js';
 import { XdrWriter } from '../xdr/writer.js';
 import { encodeStatChange, encodeStatusCallback, type Mon, type MonId, type MyId } from './codec.js';
@@ -212,11 +213,19 @@ export class NsmService {
    * XNFS §11.3 SM_NOTIFY from a peer: `monName` now has state `state`. A
    * different state than the one recorded (or none recorded) means it
    * rebooted: drop its locks (listeners) and call the SM_MON registrants.
+   * `from` is the caller's address; a notification about a peer that comes
+   * from neither that peer's address nor this host is ignored.
    */
-  async notified(monName: string, state: number): Promise<boolean> {
+  async notified(monName: string, state: number, from?: string): Promise<boolean> {
     const p = this.peers.get(monName) ?? [...this.peers.values()].find((x) => x.address === monName);
     if (!p) {
       this.logger.debug({ op: 'SM_NOTIFY', peer: monName, state }, 'nsm: notify from an unknown peer');
+      return false;
+    }
+    // As rpc.statd does, believe a reboot only from the peer itself (or a
+    // relay on this host): anyone else could drop another client's locks.
+    if (from !== undefined && p.address !== undefined && from !== p.address && !isLoopback(from)) {
+      this.logger.warn({ op: 'SM_NOTIFY', peer: p.name, from }, 'nsm: SM_NOTIFY from another address ignored');
       return false;
     }
     if (p.state === state) return false;
