@@ -47,6 +47,7 @@ export class Runtime {
     metrics?: Metrics,
   ) {
     this.metrics = metrics ?? new Metrics();
+    this.metrics.trackConnections('nfs', () => this.server?.connectionCount ?? 0);
   }
 
   get port(): number {
@@ -90,7 +91,9 @@ export class Runtime {
         logger: this.logger.child({ protocol: 'nfs3' }),
         writeVerifier: this.writeVerifier,
         maxIo: this.config.maxIo,
-        onOp: this.metrics.opObserver('nfs3'),
+        // RFC 1813 §2.6: NFS3ERR_IO (5) and NFS3ERR_SERVERFAULT (10006) are what a failing store produces.
+        onOp: this.metrics.opObserver('nfs3', [5, 10006]),
+        onBytes: this.metrics.bytesObserver('nfs3'),
         authorize,
       }),
       ...this.locking.programs,

@@ -85,5 +85,7 @@ describe('control plane → live NFS', () => {
     const body = (await f.api.inject({ url: '/metrics' })).body;
     expect(body).toMatch(/dfs_operations_total\{protocol="nfs3",op="WRITE",status="0"\} [1-9]/);
     expect(body).toMatch(/dfs_operation_duration_seconds_bucket\{le="[^"]+",protocol="nfs3",op="GETATTR"\}/);
+    expect(body).toMatch(/dfs_bytes_total\{protocol="nfs3",direction="write"\} [1-9]/);
+    expect(body).toMatch(/dfs_connections\{adapter="nfs"\} [0-9]/);
   });
 });

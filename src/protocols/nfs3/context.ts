@@ -43,6 +43,8 @@ export class Nfs3Context {
     readonly maxIo: number,
     readonly logger: Logger,
     private readonly authorize?: ShareAuthorizer,
+    /** Payload bytes of successful READs and WRITEs (metrics). */
+    readonly onBytes?: (direction: 'read' | 'write', bytes: number) => void,
   ) {}
 
   /** The child logger of one procedure ({protocol:'nfs3', op}). */

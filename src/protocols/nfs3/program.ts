@@ -42,6 +42,8 @@ export interface Nfs3ProgramOptions {
   onOp?: (op: string, status: number, seconds: number) => void;
   /** Share permissions, asked on every request: 'none' → ACCES, 'read' → ROFS on modifying calls. Absent = write. */
   authorize?: ShareAuthorizer;
+  /** Called with the payload size of every successful READ and WRITE. */
+  onBytes?: (direction: 'read' | 'write', bytes: number) => void;
 }
 
 /** Indexed by procedure number (RFC 1813 §3). */
@@ -78,7 +80,14 @@ export function createNfs3Program(opts: Nfs3ProgramOptions): RpcProgram {
   if (writeVerifier.length !== NFS3_WRITEVERFSIZE) throw new RangeError('writeVerifier must be 8 bytes');
   const maxIo = opts.maxIo ?? NFS3_DEFAULT_MAX_IO;
   if (!Number.isInteger(maxIo) || maxIo < 4096 || maxIo > 0x7fffffff) throw new RangeError(`invalid maxIo ${maxIo}`);
-  const ctx = new Nfs3Context(opts.shares, writeVerifier, maxIo, opts.logger ?? silentLogger, opts.authorize);
+  const ctx = new Nfs3Context(
+    opts.shares,
+    writeVerifier,
+    maxIo,
+    opts.logger ?? silentLogger,
+    opts.authorize,
+    opts.onBytes,
+  );
   const onOp = opts.onOp;
 
   return {

@@ -29,6 +29,7 @@ export const readProc: Nfs3Procedure = {
         return Nfs3Status.OK;
       }
       const res = await t.vfs.read(t.cred, t.id, offset, count);
+      ctx.onBytes?.('read', res.data.length);
       reply.uint32(Nfs3Status.OK);
       writePostOpAttr(reply, t.fsid, res.attr);
       reply.uint32(res.data.length);

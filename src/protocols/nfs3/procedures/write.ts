@@ -41,6 +41,7 @@ export const writeProc: Nfs3Procedure = {
       if (count < data.length) data = data.subarray(0, count);
       if (offset + count > NFS3_MAX_FILE_SIZE) throw new FsError('FBIG');
       const res = await t.vfs.write(t.cred, t.id, offset, data, stable);
+      ctx.onBytes?.('write', res.count);
       reply.uint32(Nfs3Status.OK);
       writeWccData(reply, t.fsid, res);
       reply.uint32(res.count);
