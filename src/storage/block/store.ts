@@ -35,6 +35,12 @@ export interface BlockStore {
    * leave the copy to the caller.
    */
   clone?(src: string, dst: string): Promise<void>;
+  /**
+   * Deallocate [offset, offset+length): the range reads as zeros afterwards
+   * and whole blocks in it take no space (NFSv4.2 DEALLOCATE, fallocate
+   * PUNCH_HOLE). Does not change the content's length. Optional.
+   */
+  punchHole?(contentId: string, offset: number, length: number): Promise<void>;
   /** Bytes of storage in use (for FSSTAT). */
   usedBytes(): Promise<number>;
   close(): Promise<void>;

@@ -152,3 +152,29 @@ describe('deduplication', () => {
     }
   });
 });
+
+describe('punching holes', () => {
+  it('zeros the range, frees whole chunks and keeps the bytes around it', async () => {
+    const { store, cleanup } = await makeStore();
+    try {
+      const data = pattern(6 * CS, 8);
+      await store.write('p', 0, data);
+      await store.commit('p');
+      expect(await store.usedBytes()).toBe(6 * CS);
+      // From the middle of chunk 1 to the middle of chunk 4: chunks 2 and 3 go away.
+      await store.punchHole!('p', CS + 1000, 3 * CS);
+      await store.commit('p');
+      const want = Buffer.from(data);
+      want.fill(0, CS + 1000, 4 * CS + 1000);
+      expectBytes(await store.read('p', 0, 6 * CS), want);
+      expect(await store.usedBytes()).toBe(4 * CS);
+      // Punching into never-written space stores nothing.
+      await store.punchHole!('p', 100 * CS, 5);
+      await store.commit('p');
+      expect(await store.usedBytes()).toBe(4 * CS);
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
+});

@@ -429,12 +429,48 @@ export class ChunkedBlockStore implements BlockStore {
     });
   }
 
+  async punchHole(contentId: string, offset: number, length: number): Promise<void> {
+    validateContentId(contentId);
+    checkRange(offset, length);
+    if (length === 0) return;
+    const cs = this.chunkSize;
+    const end = offset + length;
+    const firstWhole = Math.ceil(offset / cs);
+    const endWhole = Math.floor(end / cs);
+    await this.files.run(contentId, async () => {
+      // Partial chunks at either end: zero the range in place (a chunk that
+      // becomes all zeros is stored as a hole at the next flush).
+      for (let no = Math.floor(offset / cs); no * cs < end; no++) {
+        if (no >= firstWhole && no < endWhole) continue;
+        const from = Math.max(offset, no * cs) - no * cs;
+        const to = Math.min(end, (no + 1) * cs) - no * cs;
+        if (this.index.map.get([contentId, no]) === undefined && this.dirty.get(contentId)?.has(no) !== true) continue;
+        const dc = await this.dirtyChunk(contentId, no, false);
+        if (from < dc.len) dc.buf.fill(0, from, Math.min(to, dc.len));
+      }
+      const chunks = this.dirty.get(contentId);
+      for (let no = firstWhole; no < endWhole && chunks !== undefined; no++) {
+        const dc = chunks.get(no);
+        if (dc === undefined) continue;
+        this.dirtyBytes -= dc.len;
+        chunks.delete(no);
+      }
+      if (endWhole > firstWhole) await this.dropChunks(contentId, firstWhole, endWhole);
+    });
+  }
+
   /** Remove the map entries at and past chunk `from` (one transaction). */
-  private async dropChunksFrom(contentId: string, from: number): Promise<void> {
+  private dropChunksFrom(contentId: string, from: number): Promise<void> {
+    return this.dropChunks(contentId, from, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Remove the map entries of chunks [from, to) (one transaction). */
+  private async dropChunks(contentId: string, from: number, to: number): Promise<void> {
     await this.lifecycle.withShared(async () => {
       let freed = 0;
       await this.index.env.transaction(() => {
         for (const { no, hash } of this.index.fileChunks(contentId, from)) {
+          if (no >= to) break;
           this.index.map.remove([contentId, no]);
           freed += this.index.unref(hash);
         }
