@@ -66,6 +66,13 @@ export class LmdbMetadataStore implements MetadataStore {
       if (schema !== undefined && schema > SCHEMA_VERSION) {
         throw new Error(`metadata store at ${this.opts.path} has schema ${schema}, newer than ${SCHEMA_VERSION}`);
       }
+      if (schema !== undefined && schema < SCHEMA_VERSION) {
+        // Schema 1 (inodes as self-describing maps) predates any deployment: no migration.
+        throw new Error(
+          `metadata store at ${this.opts.path} has schema ${schema}, older than ${SCHEMA_VERSION} ` +
+            `(inode records changed); this version cannot open it: recreate the store`,
+        );
+      }
       if (schema === undefined) meta.put('schema', SCHEMA_VERSION);
       if (inodes.get(root.id) === undefined) {
         inodes.put(root.id, root);
