@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_GRACE_SECONDS } from '../core/locks/api.js';
 import { DEFAULT_SHARE_OPTIONS } from '../core/share.js';
 import { DURABILITY_MODES, type DurabilityMode } from '../storage/block/store.js';
 
@@ -444,7 +445,10 @@ function parseDocument(doc: Raw, overrides: Partial<ServerConfig>): ServerConfig
     dataDir,
     maxRecordSize,
     maxIo,
-    lockGraceSeconds: doc.lockGraceSeconds === undefined ? 90 : int(doc.lockGraceSeconds, 'lockGraceSeconds', 0, 3600),
+    lockGraceSeconds:
+      doc.lockGraceSeconds === undefined
+        ? DEFAULT_GRACE_SECONDS
+        : int(doc.lockGraceSeconds, 'lockGraceSeconds', 0, 3600),
     shares,
     api: overrides.api ?? apiConfig(doc.api),
     database: overrides.database ?? databaseConfig(doc.database, dataDir),
