@@ -75,6 +75,14 @@ export interface VfsApi {
    */
   readdir(cred: Credentials, dir: FileId, cookie: number, limit: number): Promise<ReaddirResult>;
 
+  /**
+   * readdir, plus each entry's inode read in the same snapshot (NFSv3
+   * READDIRPLUS, RFC 1813 §3.3.17): `attrs[i]` belongs to `entries[i]`, and is
+   * undefined only if the entry points to a missing inode. Optional: callers
+   * fall back to readdir + getattr per entry.
+   */
+  readdirPlus?(cred: Credentials, dir: FileId, cookie: number, limit: number): Promise<ReaddirPlusResult>;
+
   /** Cookie verifier for `dir` (opaque 8 bytes), stable while the directory exists. */
   cookieVerifier(dir: Inode): Buffer;
 
@@ -136,6 +144,10 @@ export interface ReaddirResult {
   /** True when no entry follows the last one returned. */
   eof: boolean;
   dir: Inode;
+}
+
+export interface ReaddirPlusResult extends ReaddirResult {
+  attrs: (Inode | undefined)[];
 }
 
 /** NFSv3 ACCESS bits (RFC 1813 §3.3.4), used as the VFS access vocabulary. */

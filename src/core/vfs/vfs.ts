@@ -11,6 +11,7 @@ import type {
   CreateResult,
   DirOpResult,
   LinkResult,
+  ReaddirPlusResult,
   ReaddirResult,
   RenameResult,
   SetAttrs,
@@ -751,6 +752,24 @@ export class Vfs implements VfsApi {
       const eof = entries.length <= max;
       if (!eof) entries.length = max;
       return { entries, eof, dir: d };
+    });
+  }
+
+  async readdirPlus(cred: Credentials, dir: FileId, cookie: number, limit: number): Promise<ReaddirPlusResult> {
+    if (!Number.isSafeInteger(cookie) || cookie < 0) throw new FsError('BADCOOKIE');
+    const max = Math.max(0, Math.floor(limit));
+    return this.meta.view(async (tx) => {
+      const d = await this.mustGet(tx, dir);
+      requireDir(d);
+      requireAccess(cred, d, MAY_READ);
+      if (cookie > (d.nextCookie ?? FIRST_COOKIE)) throw new FsError('BADCOOKIE');
+      const entries = await tx.readdir(dir, cookie, max + 1);
+      const eof = entries.length <= max;
+      if (!eof) entries.length = max;
+      // One snapshot for the listing and the attributes: no getattr round trip per entry.
+      const attrs: (Inode | undefined)[] = new Array<Inode | undefined>(entries.length);
+      for (let i = 0; i < entries.length; i++) attrs[i] = await tx.getInode(entries[i].id);
+      return { entries, eof, dir: d, attrs };
     });
   }
 

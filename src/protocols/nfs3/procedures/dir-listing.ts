@@ -18,6 +18,8 @@ export interface WireEntry {
   id: FileId;
   name: Buffer;
   cookie: number;
+  /** With `withAttrs`: the entry's inode from the listing's snapshot (undefined: unknown or gone). */
+  attr?: Inode;
 }
 
 /** Encoded size of an entry3 / the directory part of an entryplus3 (RFC 1813 §3.3.16-17). */
@@ -42,17 +44,31 @@ export async function listEntries(
   t: Target,
   cookie: number,
   want: number,
-): Promise<{ entries: WireEntry[]; eof: boolean; dir: Inode }> {
+  withAttrs = false,
+): Promise<{ entries: WireEntry[]; eof: boolean; dir: Inode; withAttrs: boolean }> {
   const entries: WireEntry[] = [];
   if (cookie < DOT_COOKIE) entries.push({ id: t.id, name: DOT, cookie: DOT_COOKIE });
   if (cookie < DOTDOT_COOKIE) entries.push({ id: t.attr.parent ?? t.id, name: DOTDOT, cookie: DOTDOT_COOKIE });
   const vfsCookie = cookie > DOTDOT_COOKIE ? cookie - DOTDOT_COOKIE : 0;
   const limit = Math.max(1, want - entries.length);
+  if (withAttrs && t.vfs.readdirPlus !== undefined) {
+    const res = await t.vfs.readdirPlus(t.cred, t.id, vfsCookie, limit);
+    for (let i = 0; i < res.entries.length; i++) {
+      const e = res.entries[i];
+      entries.push({
+        id: e.id,
+        name: Buffer.from(e.name, 'utf8'),
+        cookie: e.cookie + DOTDOT_COOKIE,
+        attr: res.attrs[i],
+      });
+    }
+    return { entries, eof: res.eof, dir: res.dir, withAttrs: true };
+  }
   const res = await t.vfs.readdir(t.cred, t.id, vfsCookie, limit);
   for (const e of res.entries) {
     entries.push({ id: e.id, name: Buffer.from(e.name, 'utf8'), cookie: e.cookie + DOTDOT_COOKIE });
   }
-  return { entries, eof: res.eof, dir: res.dir };
+  return { entries, eof: res.eof, dir: res.dir, withAttrs: false };
 }
 
 const DOT = Buffer.from('.');

@@ -42,7 +42,7 @@ export const readdirplusProc: Nfs3Procedure = {
         Math.max(1, Math.floor(dircount / MIN_ENTRY_SIZE)),
         Math.max(1, Math.floor(budget / (MIN_ENTRY_SIZE + PLUS_SIZE))),
       );
-      const list = await listEntries(t, cookie, want);
+      const list = await listEntries(t, cookie, want, true);
       let used = 0;
       let dirUsed = 0;
       let n = 0;
@@ -55,7 +55,11 @@ export const readdirplusProc: Nfs3Procedure = {
       if (n === 0 && list.entries.length > 0) throw new Nfs3Error(Nfs3Status.TOOSMALL);
       const sent = list.entries.slice(0, n);
       const dir = t;
-      const attrs = await Promise.all(sent.map((e) => attrOf(dir, e, list.dir)));
+      // Attributes come with the listing (one snapshot); only ".." (and every entry of a VFS
+      // without readdirPlus) needs a getattr of its own.
+      const attrs = list.withAttrs
+        ? await listedAttrs(dir, sent, list.dir)
+        : await Promise.all(sent.map((e) => attrOf(dir, e, list.dir)));
       reply.uint32(Nfs3Status.OK);
       writePostOpAttr(reply, t.fsid, list.dir);
       reply.fixedOpaque(cookieverf);
@@ -85,4 +89,15 @@ async function attrOf(t: Target, e: WireEntry, dir: Inode): Promise<Inode | unde
   } catch {
     return undefined;
   }
+}
+
+/** Wire cookies 1 and 2 are "." and ".." (see dir-listing.ts); real entries carry their inode. */
+async function listedAttrs(t: Target, sent: WireEntry[], dir: Inode): Promise<(Inode | undefined)[]> {
+  const out = new Array<Inode | undefined>(sent.length);
+  for (let i = 0; i < sent.length; i++) {
+    const e = sent[i];
+    // An entry whose inode vanished is sent without attributes and handle, as the RFC allows.
+    out[i] = e.id === dir.id ? dir : e.cookie > 2 ? e.attr : await attrOf(t, e, dir);
+  }
+  return out;
 }
