@@ -89,12 +89,12 @@ program
       process.exit(1);
     }
     const { runtime } = server;
-    console.log(mountHelp(config, runtime.port));
     if (server.api) {
       console.log(
-        `\nControl plane: http://${config.api.host}:${server.apiPort}/api/v1 (OpenAPI at /api/docs); manage with dfsctl`,
+        `Control plane: http://${config.api.host}:${server.apiPort}/api/v1 (OpenAPI at /api/docs); manage with dfsctl\n`,
       );
     }
+    console.log(mountHelp(config, runtime.port));
     logger.info(
       { port: runtime.port, apiPort: server.apiPort, shares: runtime.shares.list().map((s) => s.name) },
       'server started',

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ describe('SQLite control-plane store', () => {
     const path = join(dir, 'sub', 'cp.db');
     const a = new SqliteControlPlaneStore(path);
     expect(a.schemaVersions()).toEqual(MIGRATIONS.map((m) => m.version));
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
     await a.createUser(user);
     await a.close();
     const b = new SqliteControlPlaneStore(path);
