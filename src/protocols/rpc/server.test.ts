@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { XdrWriter } from '../xdr/writer.js';
 import { RpcClient } from './client.js';
 import { AUTH_ERROR, RPC_MISMATCH, encodeCallHeader } from './message.js';
@@ -221,6 +221,40 @@ describe('RpcServer concurrency', () => {
 });
 
 describe('RpcServer connection edge cases', () => {
+  it('sends the replies of pipelined calls that finish in one tick with one socket write', async () => {
+    const { server, port } = await startToyServer();
+    cleanups.push(() => server.close());
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const replies: number[] = [];
+    const all = new Promise<void>((resolve) => {
+      const decoder = new RecordDecoder((rec) => {
+        replies.push(rec.readUInt32BE(0));
+        if (replies.length === 32) resolve();
+      });
+      socket.on('data', (c: Buffer) => decoder.push(c));
+    });
+    const none = { flavor: AUTH_NONE, body: Buffer.alloc(0) };
+    const calls: Buffer[] = [];
+    for (let xid = 1; xid <= 32; xid++) {
+      const w = new XdrWriter();
+      encodeCallHeader(w, { xid, prog: TOY_PROG, vers: 1, proc: TOY.NULL, cred: none, verf: none });
+      calls.push(...frameRecord(w.toBuffers()));
+    }
+    // Socket writes of both ends: the client's one, then the server's.
+    const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+    const single = vi.spyOn(proto, '_write');
+    const vector = vi.spyOn(proto, '_writev');
+    socket.write(Buffer.concat(calls));
+    await all;
+    const writes = single.mock.calls.length + vector.mock.calls.length;
+    single.mockRestore();
+    vector.mockRestore();
+    expect(replies.sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    expect(writes).toBeLessThanOrEqual(3);
+    socket.destroy();
+  });
+
   it('answers calls sent before the client half-closes, then ends the connection', async () => {
     const { server, port } = await startToyServer();
     cleanups.push(() => server.close());

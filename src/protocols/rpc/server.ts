@@ -43,11 +43,18 @@ function plainAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+/** Bounds of one corked batch of replies (see TcpConnection.onReply). */
+const MAX_CORKED_REPLIES = 64;
+const MAX_CORKED_BYTES = 256 * 1024;
+
 class TcpConnection {
   private readonly decoder: RecordDecoder;
   private readonly queue: Buffer[] = [];
   private inFlight = 0;
   private paused = false;
+  /** Corked until the next tick, see onReply. */
+  private corked = false;
+  private corkedReplies = 0;
   private closed = false;
   /** The client half-closed: finish its calls, then end our side. */
   private ended = false;
@@ -139,17 +146,27 @@ class TcpConnection {
       let length = -4;
       for (const b of reply) length += b.length;
       writeRecordMark(reply[0], 0, length);
-      if (reply.length === 1) {
-        this.socket.write(reply[0]);
-      } else {
-        // One record from several buffers without concatenating (READ payloads).
+      // Replies finished in the same tick (pipelined calls) and the buffers of one record (READ
+      // payloads, not concatenated) leave in one writev: corked until the next tick. The write
+      // buffer still counts them, so writableNeedDrain (and with it pump's bound) holds.
+      if (!this.corked) {
+        this.corked = true;
         this.socket.cork();
-        for (const b of reply) this.socket.write(b);
-        this.socket.uncork();
+        process.nextTick(this.uncork);
       }
+      for (const b of reply) this.socket.write(b);
+      // Calls that keep finishing in one long run of microtasks must not hold replies back:
+      // flush every so many replies (a pending tick then uncorks a later cork early, harmlessly).
+      if (++this.corkedReplies >= MAX_CORKED_REPLIES || this.socket.writableLength >= MAX_CORKED_BYTES) this.uncork();
     }
     this.pump();
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.corkedReplies = 0;
+    this.socket.uncork();
+  };
 }
 
 export class RpcServer {
