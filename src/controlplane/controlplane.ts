@@ -619,6 +619,27 @@ export class ControlPlane {
     return this.apiShareView(stored);
   }
 
+  /** Change an API share's options; applied to the live export at once. */
+  async updateShare(name: string, patch: Partial<ShareOptionsRecord>): Promise<ShareView> {
+    if (this.configShare(name)) {
+      throw new ControlPlaneError(
+        409,
+        'SHARE_MANAGED_BY_CONFIG',
+        `share ${name} is defined in the configuration file; edit it there and restart`,
+      );
+    }
+    const cur = await this.store.getShare(name);
+    if (!cur) throw notFound(`share ${name}`);
+    const options: ShareOptionsRecord = { ...cur.options };
+    for (const [k, v] of Object.entries(patch))
+      if (v !== undefined) (options as unknown as Record<string, unknown>)[k] = v;
+    checkNetworks(options.allowedClients);
+    const updated = await this.store.updateShareOptions(name, options);
+    this.runtime.updateShareOptions(name, options);
+    this.logger.info({ share: name, options }, 'share options updated');
+    return this.apiShareView(updated!);
+  }
+
   async deleteShare(name: string): Promise<void> {
     if (this.configShare(name)) {
       throw new ControlPlaneError(

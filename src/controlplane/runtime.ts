@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
-import type { Share, ShareAuthorizer } from '../core/share.js';
+import type { Share, ShareAuthorizer, ShareOptions } from '../core/share.js';
 import { Vfs } from '../core/vfs/vfs.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 import type { BlockStore } from '../storage/block/store.js';
@@ -189,6 +189,17 @@ export class Runtime {
     };
     this.shares.add(share);
     return share;
+  }
+
+  /**
+   * Change a share's export options at once: the next MNT and NFS request
+   * see them (protocols look the share up per request). False when no such share.
+   */
+  updateShareOptions(name: string, options: ShareOptions): boolean {
+    const cur = this.shares.byName(name);
+    if (!cur) return false;
+    this.shares.replace({ ...cur, options: { ...options, allowedClients: [...options.allowedClients] } });
+    return true;
   }
 
   /**

@@ -19,6 +19,14 @@ export class MutableShareRegistry implements ShareRegistry {
     return s;
   }
 
+  /** Swap in a new version of an exported share (same id and name), e.g. with new options. */
+  replace(share: Share): void {
+    const cur = this.names.get(share.name);
+    if (!cur || cur.id !== share.id) throw new Error(`share ${share.name} is not exported with id ${share.id}`);
+    this.ids.set(share.id, share);
+    this.names.set(share.name, share);
+  }
+
   byId(id: number): Share | undefined {
     return this.ids.get(id);
   }

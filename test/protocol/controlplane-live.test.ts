@@ -71,6 +71,21 @@ describe('control plane → live NFS', () => {
     expect((await nfs(4242).getattr(root)).status).toBe(0);
   });
 
+  it('changing share options applies to the next request', async () => {
+    await call('POST', '/api/v1/shares', { name: '/opts', metadataStore: 'm', blockStore: 'b', rootSquash: false });
+    const root = (await mnt(0, '/opts')).fh!;
+    expect((await nfs(0).create(root, 'a')).status).toBe(0);
+    expect((await call('PATCH', '/api/v1/shares/opts', { readOnly: true })).statusCode).toBe(200);
+    expect((await nfs(0).create(root, 'b')).status).toBe(NFS3ERR_ROFS);
+    expect(
+      (await call('PATCH', '/api/v1/shares/opts', { allowedClients: ['10.0.0.0/8'], readOnly: false })).statusCode,
+    ).toBe(200);
+    expect((await mnt(0, '/opts')).status).toBe(MNT3ERR_ACCES);
+    expect((await nfs(0).getattr(root)).status).toBe(NFS3ERR_ACCES);
+    await call('PATCH', '/api/v1/shares/opts', { allowedClients: [] });
+    expect((await nfs(0).create(root, 'c')).status).toBe(0);
+  });
+
   it('disabling the NFS adapter stops the listener; enabling starts it again', async () => {
     const port = f.server.runtime.port;
     await call('PATCH', '/api/v1/adapters/nfs', { enabled: false });

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../controlplane/config.js';
 import { startServer, type DittoServer } from '../../controlplane/server.js';
+import { dfsCommand } from '../../../test/e2e/server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const DFSCTL = join(ROOT, 'src', 'cli', 'dfsctl.ts');
 
 interface Run {
   code: number;
@@ -18,8 +18,11 @@ interface Run {
   stderr: string;
 }
 
-describe('dfsctl against a live server', () => {
+// Each command is a new process: generous timeouts for a loaded 2-core machine.
+describe('dfsctl against a live server', { timeout: 120_000 }, () => {
   let server: DittoServer;
+  /** dist/cli/dfsctl.js when the build is fresh, else the source through tsx (as the e2e suites do). */
+  let command: string[];
   let dir: string;
   let url: string;
 
@@ -27,7 +30,7 @@ describe('dfsctl against a live server', () => {
     new Promise((done) => {
       const child = execFile(
         process.execPath,
-        ['--import', 'tsx', DFSCTL, ...args],
+        [...command, ...args],
         { cwd: ROOT, env: { ...process.env, DFSCTL_CONFIG: join(dir, 'ctl', 'dfsctl.json'), DFSCTL_PASSWORD: '' } },
         (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
@@ -35,6 +38,7 @@ describe('dfsctl against a live server', () => {
     });
 
   beforeAll(async () => {
+    command = (await dfsCommand()).map((a) => a.replace(/dfs\.(ts|js)$/, 'dfsctl.$1'));
     dir = await mkdtemp(join(tmpdir(), 'dfsctl-'));
     const config = parseConfig(
       {
@@ -84,6 +88,14 @@ describe('dfsctl against a live server', () => {
       0,
     );
     expect((await dfsctl(['permission', 'grant', '/team', 'read', '--user', 'alice'])).code).toBe(0);
+    expect((await dfsctl(['share', 'update', '/team', '--read-write', '--no-root-squash'])).code).toBe(0);
+    expect(server.runtime.shares.byName('/team')?.options).toMatchObject({
+      readOnly: false,
+      rootSquash: false,
+      allSquash: false,
+    });
+    expect((await dfsctl(['share', 'update', '/team', '--read-only'])).code).toBe(0);
+    expect(server.runtime.shares.byName('/team')?.options).toMatchObject({ readOnly: true, rootSquash: false });
     const table = await dfsctl(['share', 'list']);
     expect(table.stdout).toMatch(/\/team\s.*api.*ro/);
     const json = JSON.parse((await dfsctl(['-o', 'json', 'permission', 'list', '/team'])).stdout);
@@ -115,6 +127,6 @@ describe('dfsctl against a live server', () => {
     expect((await dfsctl(['context', 'use', 'elsewhere'])).stderr).toMatch(/no context elsewhere/);
     const bash = await dfsctl(['completion', 'bash']);
     expect(bash.stdout).toMatch(/complete -F _dfsctl dfsctl/);
-    expect(bash.stdout).toMatch(/"share"\) words="list show create delete/);
+    expect(bash.stdout).toMatch(/"share"\) words="list show create update delete/);
   });
 });

@@ -154,6 +154,15 @@ describe('REST API resources', () => {
     ]);
     expect((await call('GET', '/api/v1/shares/team')).json().name).toBe('/team');
     expect((await call('GET', '/api/v1/shares/%2Fteam')).json().name).toBe('/team');
+    const upd = await call('PATCH', '/api/v1/shares/team', { readOnly: false, allowedClients: [] });
+    expect(upd.json().options).toMatchObject({ readOnly: false, allowedClients: [], rootSquash: true });
+    expect(f.server.runtime.shares.byName('/team')?.options).toMatchObject({ readOnly: false, allowedClients: [] });
+    expect((await call('PATCH', '/api/v1/shares/team', {})).statusCode).toBe(400);
+    expect((await call('PATCH', '/api/v1/shares/team', { allowedClients: ['nope'] })).statusCode).toBe(400);
+    expect((await call('PATCH', '/api/v1/shares/ghost', { readOnly: true })).statusCode).toBe(404);
+    expect((await call('PATCH', '/api/v1/shares/export', { readOnly: true })).json().error.code).toBe(
+      'SHARE_MANAGED_BY_CONFIG',
+    );
     const managed = await call('DELETE', '/api/v1/shares/export');
     expect(managed.json().error.code).toBe('SHARE_MANAGED_BY_CONFIG');
     expect((await call('DELETE', '/api/v1/shares/team')).statusCode).toBe(204);
@@ -241,6 +250,7 @@ describe('REST API resources', () => {
     ['DELETE', '/api/v1/stores/block/q'],
     ['POST', '/api/v1/shares', { name: '/q', metadataStore: 'mem', blockStore: 'bmem' }],
     ['DELETE', '/api/v1/shares/export'],
+    ['PATCH', '/api/v1/shares/export', { readOnly: true }],
     ['GET', '/api/v1/shares/export/permissions'],
     ['PUT', '/api/v1/shares/export/permissions', { kind: 'user', name: 'ursula', level: 'read-write' }],
     ['DELETE', '/api/v1/shares/export/permissions/user/ursula'],

@@ -312,6 +312,11 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
     return { ...s, createdAt };
   }
 
+  async updateShareOptions(name: string, options: ShareRecord['options']): Promise<ShareRecord | undefined> {
+    this.db.prepare('UPDATE shares SET options = ? WHERE name = ?').run(JSON.stringify(options), name);
+    return this.getShare(name);
+  }
+
   async deleteShare(name: string): Promise<boolean> {
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM share_permissions WHERE share = ?').run(name);

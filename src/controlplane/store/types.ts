@@ -118,6 +118,7 @@ export interface ControlPlaneStore {
   listShares(): Promise<ShareRecord[]>;
   getShare(name: string): Promise<ShareRecord | undefined>;
   createShare(s: Omit<ShareRecord, 'createdAt'>): Promise<ShareRecord>;
+  updateShareOptions(name: string, options: ShareOptionsRecord): Promise<ShareRecord | undefined>;
   deleteShare(name: string): Promise<boolean>;
 
   listAdapters(): Promise<AdapterRecord[]>;

@@ -458,6 +458,56 @@ export function registerResourceCommands(program: Command): void {
       },
     );
   share
+    .command('update')
+    .argument('<name>')
+    .option('--read-only', 'refuse every modification (EROFS)')
+    .option('--read-write', 'allow modifications again')
+    .option('--root-squash', 'serve uid 0 as the anonymous user')
+    .option('--no-root-squash', 'serve uid 0 as root')
+    .option('--all-squash', 'serve every caller as the anonymous user')
+    .option('--no-all-squash', "keep callers' uids")
+    .option('--anon-uid <uid>', 'anonymous uid', intArg)
+    .option('--anon-gid <gid>', 'anonymous gid', intArg)
+    .option('--allowed-clients <list>', 'comma-separated addresses / CIDR blocks; "" = any')
+    .description('Change the export options of a share created with dfsctl (clients see them at once)')
+    .action(
+      async (
+        name: string,
+        o: {
+          readOnly?: boolean;
+          readWrite?: boolean;
+          rootSquash?: boolean;
+          allSquash?: boolean;
+          anonUid?: number;
+          anonGid?: number;
+          allowedClients?: string;
+        },
+        cmd: Command,
+      ) => {
+        if (o.readOnly && o.readWrite) throw new CliError('give --read-only or --read-write, not both');
+        const body: Record<string, unknown> = {};
+        if (o.readOnly) body.readOnly = true;
+        if (o.readWrite) body.readOnly = false;
+        // commander defaults --no-X options to true: only send what was given.
+        const given = (flag: string) => cmd.getOptionValueSource(flag) === 'cli';
+        if (given('rootSquash')) body.rootSquash = o.rootSquash;
+        if (given('allSquash')) body.allSquash = o.allSquash;
+        if (o.anonUid !== undefined) body.anonUid = o.anonUid;
+        if (o.anonGid !== undefined) body.anonGid = o.anonGid;
+        if (o.allowedClients !== undefined)
+          body.allowedClients = o.allowedClients
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+        if (Object.keys(body).length === 0) throw new CliError('nothing to change: see dfsctl share update --help');
+        print(
+          cmd,
+          await (await clientFor(cmd)).request<Share>('PATCH', `/api/v1/shares/${shareSegment(name)}`, body),
+          SHARE_COLUMNS,
+        );
+      },
+    );
+  share
     .command('delete')
     .argument('<name>')
     .description('Stop exporting a share and forget it (data stays in its stores)')

@@ -48,6 +48,24 @@ export function registerShareRoutes(app: Api, cp: ControlPlane): void {
     async (req) => cp.getShare(shareName(req.params.share)),
   );
 
+  app.patch(
+    '/api/v1/shares/:share',
+    {
+      schema: {
+        tags: ['shares'],
+        description:
+          'Change the export options of a share created through the API; clients see them at their next request.',
+        params: Params,
+        body: Type.Object(Object.fromEntries(Object.entries(ShareOptions).map(([k, v]) => [k, Type.Optional(v)])), {
+          additionalProperties: false,
+          minProperties: 1,
+        }),
+        response: { 200: Share, ...authErrors },
+      },
+    },
+    async (req) => cp.updateShare(shareName(req.params.share), req.body as Parameters<ControlPlane['updateShare']>[1]),
+  );
+
   app.delete(
     '/api/v1/shares/:share',
     {
