@@ -731,6 +731,24 @@ export class ChunkedBlockStore implements BlockStore {
     });
   }
 
+  /** Content ids with a chunk in the index or buffered writes (for the consistency checker). */
+  async *listContent(): AsyncIterable<string> {
+    const seen = new Set<string>();
+    for (const [id, chunks] of this.dirty) {
+      if (chunks.size === 0) continue;
+      seen.add(id);
+      yield id;
+    }
+    let last: string | undefined;
+    // Keys are ordered by content id, so each id's entries are consecutive.
+    for (const key of this.index.map.getKeys()) {
+      const id = key[0];
+      if (id === last) continue;
+      last = id;
+      if (!seen.has(id)) yield id;
+    }
+  }
+
   async usedBytes(): Promise<number> {
     return this.used + this.dirtyBytes;
   }
