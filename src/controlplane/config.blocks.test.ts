@@ -54,3 +54,11 @@ describe('share block-store and durability configuration', () => {
     ).toThrowError(/both accessKeyId and secretAccessKey/);
   });
 });
+
+describe('chunk stores and metadata', () => {
+  it('refuses a tiered or s3 share on memory metadata (content ids would be reissued over old chunks)', () => {
+    expect(() => parseConfig({ shares: [{ name: '/m', metadata: 'memory', blocks: 'tiered' }] })).toThrowError(
+      /^shares\[0\]\.blocks\.type: tiered needs persistent metadata/,
+    );
+  });
+});

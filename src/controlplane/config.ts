@@ -251,6 +251,11 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
     blocks = { type: 'fs', path };
   } else if (blocksObj.type === 'tiered' || blocksObj.type === 's3') {
     blocks = tieredBlocks(blocksObj, `${where}.blocks`, join(dataDir, 'blocks', dirName), dirName);
+    // The chunk index outlives the process; memory metadata would reissue
+    // content ids that still name chunks of the previous run.
+    if (metadata.type === 'memory') {
+      throw new ConfigError(`${where}.blocks.type`, `${String(blocksObj.type)} needs persistent metadata (lmdb)`);
+    }
   } else {
     throw new ConfigError(
       `${where}.blocks.type`,
