@@ -592,6 +592,9 @@ export class ChunkedBlockStore implements BlockStore {
           if (old !== undefined) usedDelta -= this.index.unref(old);
         }
       });
+      // lmdb-js resolves a transaction once committed; with its default
+      // overlappingSync the fsync of the commit comes later.
+      if (this.durability !== 'writeback') await this.index.env.flushed;
       this.used += usedDelta;
       this.localBytes += localDelta;
       for (const e of entries) {
@@ -627,6 +630,8 @@ export class ChunkedBlockStore implements BlockStore {
               }
             }
           });
+          // The index must say "not local" on disk before the only local copy goes.
+          await this.index.env.flushed;
           for (const [h, len] of dropped) {
             this.evictable.delete(h);
             this.localBytes -= len;
@@ -672,6 +677,8 @@ export class ChunkedBlockStore implements BlockStore {
           victims.push({ hash, local: rec.local, len: rec.len });
         }
       });
+      // A crash must not bring back a record (and so a dedup target) whose data is deleted.
+      await this.index.env.flushed;
       for (const v of victims) {
         this.cache.delete(v.hash);
         this.evictable.delete(v.hash);
