@@ -198,7 +198,9 @@ describe('RpcServer concurrency', () => {
     const { server, port } = await startToyServer();
     cleanups.push(() => server.close());
     const clients = await Promise.all(Array.from({ length: 20 }, () => RpcClient.connect('127.0.0.1', port)));
-    await new Promise((r) => setTimeout(r, 20));
+    // The server counts a connection when its accept event runs: wait for all
+    // 20 rather than a fixed time, which a loaded machine can overrun.
+    for (let i = 0; i < 200 && server.connectionCount < 20; i++) await new Promise((r) => setTimeout(r, 10));
     expect(server.connectionCount).toBe(20);
     const replies = await Promise.all(clients.map((c, i) => c.call(TOY_PROG, 1, TOY.DELAY, u32(1, i))));
     expect(replies.map((r) => r.kind === 'accepted' && r.body.uint32())).toEqual([...Array(20).keys()]);
