@@ -213,7 +213,7 @@ describe('RpcServer concurrency', () => {
     const { server, port } = await startToyServer();
     const client = await RpcClient.connect('127.0.0.1', port);
     const pending = client.call(TOY_PROG, 1, TOY.DELAY, u32(5000, 1)).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200 && server.connectionCount < 1; i++) await new Promise((r) => setTimeout(r, 10));
     expect(server.connectionCount).toBe(1);
     await server.close();
     expect(server.connectionCount).toBe(0);
