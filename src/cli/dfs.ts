@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfigFile, parseConfig, type ServerConfig } from '../controlplane/config.js';
+import { ConfigError, type ShareConfig, loadConfigFile, parseConfig, type ServerConfig } from '../controlplane/config.js';
 import { startServer, type DittoServer } from '../controlplane/server.js';
 import { createLogger } from '../observability/logger.js';
 import { registerFsckCommand } from './commands/fsck.js';
@@ -14,18 +14,45 @@ function portArg(v: string): number {
   return n;
 }
 
+function describeMetadata(m: ShareConfig['metadata']): string {
+  switch (m.type) {
+    case 'memory':
+      return 'in MEMORY (lost when the server stops)';
+    case 'lmdb':
+      return `in ${m.path} (lmdb)`;
+    case 'postgres':
+      return `in PostgreSQL (schema ${m.schema}, share key ${m.shareKey})`;
+  }
+}
+
+function describeBlocks(b: ShareConfig['blocks'], durability: string | undefined): string {
+  if (b.type === 'memory') return 'in memory';
+  if (b.type === 'fs') return `in ${b.path}`;
+  const remote = b.type === 's3' && b.s3 ? `, S3 bucket ${b.s3.bucket}` : '';
+  return `in ${b.path} (chunked${remote}, ${durability ?? 'local-durable'})`;
+}
+
 function mountHelp(cfg: ServerConfig, port: number): string {
   const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? '<server-address>' : cfg.host;
-  const lines = [`DittoFS ${VERSION} is serving NFSv3 (with MOUNT and portmap) on ${cfg.host}:${port}`];
+  // The kernel's lockd finds NLM through the server's portmapper on port 111
+  // (TESTING.md): without it, mount with nolock.
+  const locking = cfg.portmapPort === 111;
+  const lockOpt = locking ? '' : ',nolock';
+  const lines = [`DittoFS ${VERSION} is serving NFSv3 (with MOUNT, NLM, NSM and portmap) on ${cfg.host}:${port}`];
   for (const s of cfg.shares) {
     lines.push(
       ``,
-      `Share ${s.name}: metadata ${s.metadata.type === 'memory' ? 'in MEMORY (lost when the server stops)' : `in ${s.metadata.path} (lmdb)`}, ` +
-        `data in ${s.blocks.type === 'fs' ? s.blocks.path : 'memory'}; ` +
+      `Share ${s.name}: metadata ${describeMetadata(s.metadata)}, data ${describeBlocks(s.blocks, s.durability)}; ` +
         `${s.readOnly ? 'read-only' : 'read-write'}, ${s.allSquash ? 'all_squash' : s.rootSquash ? 'root_squash' : 'no_root_squash'} ` +
         `(anonymous uid ${s.anonUid}, gid ${s.anonGid})`,
-      `  Linux:  sudo mount -t nfs -o vers=3,proto=tcp,port=${port},mountport=${port},nolock ${host}:${s.name} /mnt/dittofs`,
-      `  macOS:  sudo mount -t nfs -o vers=3,tcp,port=${port},mountport=${port},nolocks ${host}:${s.name} /Volumes/dittofs`,
+      `  Linux:  sudo mount -t nfs -o vers=3,proto=tcp,port=${port},mountport=${port}${lockOpt} ${host}:${s.name} /mnt/dittofs`,
+      `  macOS:  sudo mount -t nfs -o vers=3,tcp,port=${port},mountport=${port}${locking ? '' : ',nolocks'} ${host}:${s.name} /Volumes/dittofs`,
+    );
+  }
+  if (!locking) {
+    lines.push(
+      '',
+      'Byte-range locks (NLM) need the portmapper on port 111: set `portmapPort: 111` (as root) and mount without nolock.',
     );
   }
   for (const s of cfg.shares) {

@@ -56,7 +56,11 @@ export const DEFAULT_API_PORT = 12080;
 export interface ShareConfig {
   /** The path clients mount, e.g. "/export". */
   name: string;
-  metadata: { type: 'memory' } | { type: 'lmdb'; path: string };
+  metadata:
+    | { type: 'memory' }
+    | { type: 'lmdb'; path: string }
+    /** Shared by every server given the same url, schema and shareKey (several nodes, one share). */
+    | { type: 'postgres'; url: string; schema: string; shareKey: string; poolSize: number };
   blocks: { type: 'memory' } | { type: 'fs'; path: string } | TieredBlocksConfig;
   /** When COMMIT / stable writes are acknowledged (docs/block-storage.md); default local-durable. */
   durability?: DurabilityMode;
@@ -223,9 +227,28 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   const dirName = name.replace(/^\/+/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'root';
   const metaRaw = raw.metadata ?? 'lmdb';
   const metaObj: Raw = isObject(metaRaw) ? metaRaw : { type: metaRaw };
-  checkKeys(metaObj, ['type', 'path'], `${where}.metadata`);
+  checkKeys(
+    metaObj,
+    metaObj.type === 'postgres' ? ['type', 'url', 'schema', 'shareKey', 'poolSize'] : ['type', 'path'],
+    `${where}.metadata`,
+  );
   let metadata: ShareConfig['metadata'];
   if (metaObj.type === 'memory') metadata = { type: 'memory' };
+  else if (metaObj.type === 'postgres') {
+    const url = str(metaObj.url, `${where}.metadata.url`);
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError(`${where}.metadata.url`, 'must be a postgres:// URL');
+    const schema = metaObj.schema === undefined ? 'dittofs' : str(metaObj.schema, `${where}.metadata.schema`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
+      throw new ConfigError(`${where}.metadata.schema`, 'must be a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)');
+    }
+    metadata = {
+      type: 'postgres',
+      url,
+      schema,
+      shareKey: metaObj.shareKey === undefined ? name : str(metaObj.shareKey, `${where}.metadata.shareKey`),
+      poolSize: metaObj.poolSize === undefined ? 10 : int(metaObj.poolSize, `${where}.metadata.poolSize`, 1, 200),
+    };
+  }
   else if (metaObj.type === 'lmdb') {
     const path =
       metaObj.path === undefined
@@ -235,7 +258,7 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   } else {
     throw new ConfigError(
       `${where}.metadata.type`,
-      `unsupported metadata store ${JSON.stringify(metaObj.type)} (available: lmdb, memory)`,
+      `unsupported metadata store ${JSON.stringify(metaObj.type)} (available: lmdb, postgres, memory)`,
     );
   }
   const blocksRaw = raw.blocks ?? { type: 'fs' };

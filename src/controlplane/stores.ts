@@ -8,6 +8,7 @@ import { MemoryBlockStore } from '../storage/block/memory/index.js';
 import type { BlockStore } from '../storage/block/store.js';
 import { LmdbMetadataStore } from '../storage/metadata/lmdb/index.js';
 import { MemoryMetadataStore } from '../storage/metadata/memory/index.js';
+import { PostgresMetadataStore } from '../storage/metadata/postgres/index.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 import type { ShareConfig } from './config.js';
 
@@ -59,6 +60,14 @@ export async function openShareStores(sc: ShareConfig, logger: Logger): Promise<
   if (sc.metadata.type === 'lmdb') {
     await mkdir(sc.metadata.path, { recursive: true });
     meta = new LmdbMetadataStore({ path: sc.metadata.path, logger: logger.child({ share: sc.name, store: 'lmdb' }) });
+  } else if (sc.metadata.type === 'postgres') {
+    meta = new PostgresMetadataStore({
+      connectionString: sc.metadata.url,
+      schema: sc.metadata.schema,
+      share: sc.metadata.shareKey,
+      poolSize: sc.metadata.poolSize,
+      logger: logger.child({ share: sc.name, store: 'postgres' }),
+    });
   } else {
     meta = new MemoryMetadataStore();
   }
