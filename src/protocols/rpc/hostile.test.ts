@@ -98,7 +98,12 @@ describe('hostile input over TCP', () => {
       parts.push(record(i % 2 ? Buffer.concat([prefix, body]) : body));
     }
     socket.write(Buffer.concat(parts));
-    await settle(150);
+    // Wait until the answers stop coming (not a fixed time: a loaded machine
+    // can take longer than any constant), at most 10 s.
+    for (let seen = -1, i = 0; i < 100 && replies.length !== seen; i++) {
+      seen = replies.length;
+      await settle(100);
+    }
     // Whatever was answered must be a well-formed reply; the plausible ones get answers.
     for (const r of replies) decodeReply(r);
     expect(replies.length).toBeGreaterThan(100);
