@@ -322,9 +322,16 @@ describe.skipIf(unavailable !== undefined)(
               `SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle in transaction' AND application_name = 'idle_end_test'`,
             )
           )[0].n;
-        expect(await open()).toBe(1);
-        await new Promise((r) => setTimeout(r, 200));
-        expect(await open()).toBe(0);
+        // Right after the view its COMMIT may still be deferred (1) or already
+        // sent (0) depending on scheduling; what matters is that it is sent
+        // without any further traffic: poll for 0 (a loaded machine can be slow).
+        expect(await open()).toBeLessThanOrEqual(1);
+        let n = 1;
+        for (let i = 0; i < 50 && n !== 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          n = await open();
+        }
+        expect(n).toBe(0);
       });
     });
 
