@@ -8,7 +8,8 @@
 # Env (from /etc/harness.env): NFS_PORT, MOUNT_PORT (default NFS_PORT),
 # EXPORT_OPEN, EXPORT_SQUASH;
 # HARNESS_HOST is the server address as the guest sees it.
-# `nolock`: NLM is not served yet, so the client must not try to lock.
+# `nolock`: locking is tested in kernel-nlm.test.ts (it needs statd in the
+# guest and a path back for callbacks); this suite checks file operations.
 . /lib/dfs/steps.sh
 
 SRV=$HARNESS_HOST
