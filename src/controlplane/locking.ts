@@ -58,6 +58,11 @@ export class Locking {
     return lm;
   }
 
+  /** Every share's lock manager, by share id (for metrics). */
+  entries(): IterableIterator<[number, LockManager]> {
+    return this.managers.entries();
+  }
+
   manager(shareId: number): LockManager | undefined {
     return this.managers.get(shareId);
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
-import { Metrics } from '../observability/metrics.js';
+import { Metrics, type LockFigures } from '../observability/metrics.js';
 import type { Share, ShareAuthorizer, ShareOptions } from '../core/share.js';
 import { Vfs } from '../core/vfs/vfs.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
@@ -48,6 +48,14 @@ export class Runtime {
   ) {
     this.metrics = metrics ?? new Metrics();
     this.metrics.trackConnections('nfs', () => this.server?.connectionCount ?? 0);
+    this.metrics.trackLocks(() => this.lockFigures());
+  }
+
+  private *lockFigures(): Generator<{ share: string; stats: LockFigures }> {
+    if (!this.locking) return;
+    for (const [id, lm] of this.locking.entries()) {
+      yield { share: this.shares.byId(id)?.name ?? String(id), stats: lm.stats() };
+    }
   }
 
   get port(): number {

@@ -24,4 +24,30 @@ describe('Prometheus metrics', () => {
     text = await m.registry.metrics();
     expect(text).toMatch(/dfs_connections\{adapter="nfs"\} 0/);
   });
+
+  it('reports lock-manager figures per share at every scrape', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const stats = {
+      locks: 2,
+      waiters: 1,
+      opens: 0,
+      leases: 0,
+      inGrace: true,
+      graceRemainingMs: 1500,
+      unreclaimed: 3,
+      deadlocks: 0,
+    };
+    m.trackLocks(() => [{ share: '/export', stats }]);
+    let text = await m.registry.metrics();
+    expect(text).toMatch(/dfs_locks_held\{share="\/export"\} 2/);
+    expect(text).toMatch(/dfs_lock_waiters\{share="\/export"\} 1/);
+    expect(text).toMatch(/dfs_lock_grace\{share="\/export"\} 1/);
+    expect(text).toMatch(/dfs_lock_grace_remaining_seconds\{share="\/export"\} 1.5/);
+    expect(text).toMatch(/dfs_locks_unreclaimed\{share="\/export"\} 3/);
+    stats.inGrace = false;
+    stats.locks = 0;
+    text = await m.registry.metrics();
+    expect(text).toMatch(/dfs_lock_grace\{share="\/export"\} 0/);
+    expect(text).toMatch(/dfs_locks_held\{share="\/export"\} 0/);
+  });
 });
