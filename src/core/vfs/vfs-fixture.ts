@@ -36,3 +36,13 @@ export async function makeVfs(opts: Partial<VfsCreateOptions> = {}): Promise<Fix
   const vfs = await Vfs.create({ shareId: 3, meta, blocks, clock: clock.now, rootMode: 0o777, ...opts });
   return { vfs, meta, blocks, clock };
 }
+
+/** 'OK' when `p` resolves, else the FsError code it rejected with: lets tests compare outcomes in one expect. */
+export async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}

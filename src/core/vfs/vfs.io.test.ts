@@ -4,17 +4,8 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsBlockStore } from '../../storage/block/fs/fs-block-store.js';
 import { MemoryMetadataStore } from '../../storage/metadata/memory/memory-store.js';
-import { ALICE, BOB, makeVfs, ROOT, type Fixture } from './vfs-fixture.js';
+import { code, ALICE, BOB, makeVfs, ROOT, type Fixture } from './vfs-fixture.js';
 import { Vfs } from './vfs.js';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-}
 
 describe('Vfs read and write', () => {
   let f: Fixture;

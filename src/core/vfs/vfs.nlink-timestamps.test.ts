@@ -1,15 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ALICE, makeVfs, type Fixture } from './vfs-fixture.js';
+import { code, ALICE, makeVfs, type Fixture } from './vfs-fixture.js';
 import type { Inode } from '../types.js';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-}
 
 const later = (a: { sec: number; nsec: number }, b: { sec: number; nsec: number }) =>
   a.sec > b.sec || (a.sec === b.sec && a.nsec > b.nsec);

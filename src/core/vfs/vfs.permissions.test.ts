@@ -1,18 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ACCESS_DELETE, ACCESS_EXECUTE, ACCESS_EXTEND, ACCESS_LOOKUP, ACCESS_MODIFY, ACCESS_READ } from './api.js';
-import { ALICE, BOB, EVE, makeVfs, ROOT, STAFF, type Fixture } from './vfs-fixture.js';
+import { code, ALICE, BOB, EVE, makeVfs, ROOT, STAFF, type Fixture } from './vfs-fixture.js';
 import type { Credentials } from '../types.js';
 
 const ALL = 0x3f;
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-}
 
 describe('Vfs permission checks', () => {
   let f: Fixture;

@@ -1,14 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ALICE, makeVfs, type Fixture } from './vfs-fixture.js';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-}
+import { code, ALICE, makeVfs, type Fixture } from './vfs-fixture.js';
 
 describe('Vfs rename rules', () => {
   let f: Fixture;
