@@ -114,6 +114,12 @@ export async function startDfs(opts: DfsOptions = {}): Promise<DfsServer> {
       }
     } else {
       await waitForPort(host, port, timeoutMs, () => !proc.exited());
+      // The control-plane API starts listening after NFS: a test that names
+      // its API port gets a server whose API answers too.
+      const api = config.api as { enabled?: boolean; host?: string; port?: number } | undefined;
+      if (api && api.enabled !== false && typeof api.port === 'number' && api.port > 0) {
+        await waitForPort(api.host ?? '127.0.0.1', api.port, timeoutMs, () => !proc.exited());
+      }
     }
   } catch (e) {
     await proc.stop('SIGKILL');
