@@ -13,9 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RpcClient } from '../../src/protocols/rpc/client.js';
-import { MountTestClient, Nfs3TestClient } from '../protocol/helpers/nfs3-client.js';
 import { freePort } from './process.js';
+import { markRestarted } from './restart-marker.js';
 import { describeE2e, missingForGuest } from './requirements.js';
 import { dfsCommand, REPO_ROOT, startDfs, type DfsServer } from './server.js';
 import { runGuest, type GuestResult } from './vm/harness.js';
@@ -51,18 +50,7 @@ interface Restart {
   guestBlockedMs?: number;
 }
 
-/** Create /restarted-<phase> through a host-side NFS client: the guest's signal to go on. */
-async function mark(port: number, phase: string): Promise<void> {
-  const rpc = await RpcClient.connect('127.0.0.1', port);
-  try {
-    const m = await new MountTestClient(rpc).mnt(SHARE);
-    if (m.status !== 0 || !m.fh) throw new Error(`MNT ${SHARE}: ${m.status}`);
-    const c = await new Nfs3TestClient(rpc).create(m.fh, `restarted-${phase}`, { mode: 'unchecked' });
-    if (c.status !== 0) throw new Error(`CREATE marker: ${c.status}`);
-  } finally {
-    await rpc.close();
-  }
-}
+const mark = (port: number, phase: string): Promise<void> => markRestarted(port, SHARE, phase);
 
 describeE2e('Linux kernel NFSv3 client across server restarts (lmdb + fs)', missingForGuest(), () => {
   let dir: string;

@@ -7,10 +7,9 @@ import { readdir, readFile, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RpcClient } from '../../src/protocols/rpc/client.js';
-import { MountTestClient, Nfs3TestClient } from '../protocol/helpers/nfs3-client.js';
 import { startS3rver, type TestS3 } from '../support/s3rver.js';
 import { freePort } from './process.js';
+import { markRestarted } from './restart-marker.js';
 import { describeE2e, missingForGuest } from './requirements.js';
 import { startDfs, type DfsServer } from './server.js';
 import { runGuest, type GuestResult } from './vm/harness.js';
@@ -21,17 +20,7 @@ const SHARE = '/export';
 /** DFS_E2E_S3_MIB overrides (the issue asks for 256 MiB). */
 const BIG_MIB = Number(process.env.DFS_E2E_S3_MIB ?? 256);
 
-async function mark(port: number, phase: string): Promise<void> {
-  const rpc = await RpcClient.connect('127.0.0.1', port);
-  try {
-    const m = await new MountTestClient(rpc).mnt(SHARE);
-    if (m.status !== 0 || !m.fh) throw new Error(`MNT ${SHARE}: ${m.status}`);
-    const c = await new Nfs3TestClient(rpc).create(m.fh, `restarted-${phase}`, { mode: 'unchecked' });
-    if (c.status !== 0) throw new Error(`CREATE marker: ${c.status}`);
-  } finally {
-    await rpc.close();
-  }
-}
+const mark = (port: number, phase: string): Promise<void> => markRestarted(port, SHARE, phase);
 
 describeE2e('Linux kernel NFSv3 client on an S3-backed share (remote durability)', missingForGuest(), () => {
   let s3: TestS3;
