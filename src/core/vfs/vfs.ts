@@ -740,37 +740,38 @@ export class Vfs implements VfsApi {
   }
 
   async readdir(cred: Credentials, dir: FileId, cookie: number, limit: number): Promise<ReaddirResult> {
-    if (!Number.isSafeInteger(cookie) || cookie < 0) throw new FsError('BADCOOKIE');
-    const max = Math.max(0, Math.floor(limit));
-    return this.meta.view(async (tx) => {
-      const d = await this.mustGet(tx, dir);
-      requireDir(d);
-      requireAccess(cred, d, MAY_READ);
-      // RFC 1813 §3.3.16: a cookie this directory never handed out is BAD_COOKIE.
-      if (cookie > (d.nextCookie ?? FIRST_COOKIE)) throw new FsError('BADCOOKIE');
-      const entries = await tx.readdir(dir, cookie, max + 1);
-      const eof = entries.length <= max;
-      if (!eof) entries.length = max;
-      return { entries, eof, dir: d };
-    });
+    return this.meta.view((tx) => this.listPage(tx, cred, dir, cookie, limit));
   }
 
   async readdirPlus(cred: Credentials, dir: FileId, cookie: number, limit: number): Promise<ReaddirPlusResult> {
+    return this.meta.view(async (tx) => {
+      const page = await this.listPage(tx, cred, dir, cookie, limit);
+      // One snapshot for the listing and the attributes: no getattr round trip per entry.
+      const attrs: (Inode | undefined)[] = new Array<Inode | undefined>(page.entries.length);
+      for (let i = 0; i < page.entries.length; i++) attrs[i] = await tx.getInode(page.entries[i].id);
+      return { ...page, attrs };
+    });
+  }
+
+  /** One page of `dir` after `cookie`, at most `limit` entries, inside the caller's snapshot. */
+  private async listPage(
+    tx: MetadataReadTx,
+    cred: Credentials,
+    dir: FileId,
+    cookie: number,
+    limit: number,
+  ): Promise<ReaddirResult> {
     if (!Number.isSafeInteger(cookie) || cookie < 0) throw new FsError('BADCOOKIE');
     const max = Math.max(0, Math.floor(limit));
-    return this.meta.view(async (tx) => {
-      const d = await this.mustGet(tx, dir);
-      requireDir(d);
-      requireAccess(cred, d, MAY_READ);
-      if (cookie > (d.nextCookie ?? FIRST_COOKIE)) throw new FsError('BADCOOKIE');
-      const entries = await tx.readdir(dir, cookie, max + 1);
-      const eof = entries.length <= max;
-      if (!eof) entries.length = max;
-      // One snapshot for the listing and the attributes: no getattr round trip per entry.
-      const attrs: (Inode | undefined)[] = new Array<Inode | undefined>(entries.length);
-      for (let i = 0; i < entries.length; i++) attrs[i] = await tx.getInode(entries[i].id);
-      return { entries, eof, dir: d, attrs };
-    });
+    const d = await this.mustGet(tx, dir);
+    requireDir(d);
+    requireAccess(cred, d, MAY_READ);
+    // RFC 1813 §3.3.16: a cookie this directory never handed out is BAD_COOKIE.
+    if (cookie > (d.nextCookie ?? FIRST_COOKIE)) throw new FsError('BADCOOKIE');
+    const entries = await tx.readdir(dir, cookie, max + 1);
+    const eof = entries.length <= max;
+    if (!eof) entries.length = max;
+    return { entries, eof, dir: d };
   }
 
   /**
