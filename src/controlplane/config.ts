@@ -34,7 +34,23 @@ export interface ServerConfig {
   api: ApiConfig;
   /** Where users, groups, permissions, API-made shares, stores and adapter settings live. */
   database: DatabaseConfig;
+  /** The SMB2/3 adapter (docs/smb.md); off unless enabled. */
+  smb: SmbConfig;
 }
+
+export interface SmbConfig {
+  enabled: boolean;
+  /** TCP port (445 needs root; 0 = any free port, for tests). */
+  port: number;
+  /** NetBIOS-style server name shown to clients and used as the NTLM target name. */
+  serverName: string;
+  /** NTLM domain / workgroup name. */
+  domain: string;
+  /** Refuse sessions that do not sign (or encrypt) their messages (MS-SMB2 §3.3.5.5). */
+  requireSigning: boolean;
+}
+
+export const DEFAULT_SMB_PORT = 12445;
 
 export interface ApiConfig {
   enabled: boolean;
@@ -46,10 +62,15 @@ export interface ApiConfig {
   accessTokenSeconds: number;
   /** Lifetime of a refresh token (seconds). */
   refreshTokenSeconds: number;
+  /** HTTPS: PEM certificate chain and private key files. Absent: plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
-/** SQLite file (`:memory:` for tests); PostgreSQL is planned behind the same ControlPlaneStore interface. */
-export type DatabaseConfig = { type: 'sqlite'; path: string };
+/**
+ * SQLite file (`:memory:` for tests), the single-node default; or PostgreSQL,
+ * shared by several nodes (tables live in `schema`).
+ */
+export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema: string };
 
 export const DEFAULT_API_PORT = 12080;
 
@@ -194,11 +215,17 @@ const TOP_KEYS = [
   'shares',
   'api',
   'database',
+  'smb',
 ] as const;
-const API_KEYS = ['enabled', 'host', 'port', 'accessTokenSeconds', 'refreshTokenSeconds'] as const;
-const DATABASE_KEYS = ['type', 'path', 'url'] as const;
+const API_KEYS = ['enabled', 'host', 'port', 'accessTokenSeconds', 'refreshTokenSeconds', 'tlsCert', 'tlsKey'] as const;
+const DATABASE_KEYS = ['type', 'path', 'url', 'schema'] as const;
+const SMB_KEYS = ['enabled', 'port', 'serverName', 'domain', 'requireSigning'] as const;
 /** Keys whose value is a mapping: their sub-keys get their own environment variables. */
-const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = { api: API_KEYS, database: DATABASE_KEYS };
+const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = {
+  api: API_KEYS,
+  database: DATABASE_KEYS,
+  smb: SMB_KEYS,
+};
 const SHARE_KEYS = [
   'name',
   'metadata',
@@ -248,8 +275,7 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
       shareKey: metaObj.shareKey === undefined ? name : str(metaObj.shareKey, `${where}.metadata.shareKey`),
       poolSize: metaObj.poolSize === undefined ? 10 : int(metaObj.poolSize, `${where}.metadata.poolSize`, 1, 200),
     };
-  }
-  else if (metaObj.type === 'lmdb') {
+  } else if (metaObj.type === 'lmdb') {
     const path =
       metaObj.path === undefined
         ? join(dataDir, 'metadata', dirName)
@@ -374,7 +400,7 @@ function apiConfig(raw: unknown): ApiConfig {
   if (raw !== undefined && !isObject(raw)) throw new ConfigError('api', 'must be a mapping');
   const a: Raw = raw ?? {};
   checkKeys(a, API_KEYS, 'api');
-  return {
+  const out: ApiConfig = {
     enabled: a.enabled === undefined ? true : bool(a.enabled, 'api.enabled'),
     host: a.host === undefined ? '127.0.0.1' : str(a.host, 'api.host'),
     port: a.port === undefined ? DEFAULT_API_PORT : int(a.port, 'api.port', 0, 65535),
@@ -385,6 +411,35 @@ function apiConfig(raw: unknown): ApiConfig {
         ? 7 * 86400
         : int(a.refreshTokenSeconds, 'api.refreshTokenSeconds', 60, 365 * 86400),
   };
+  if ((a.tlsCert === undefined) !== (a.tlsKey === undefined)) {
+    const missing = a.tlsCert === undefined ? 'api.tlsCert' : 'api.tlsKey';
+    throw new ConfigError(missing, 'api.tlsCert and api.tlsKey go together (PEM files)');
+  }
+  if (a.tlsCert !== undefined) {
+    out.tls = { cert: resolve(str(a.tlsCert, 'api.tlsCert')), key: resolve(str(a.tlsKey, 'api.tlsKey')) };
+  }
+  return out;
+}
+
+function smbConfig(raw: unknown): SmbConfig {
+  if (raw !== undefined && !isObject(raw)) throw new ConfigError('smb', 'must be a mapping');
+  const a: Raw = raw ?? {};
+  checkKeys(a, SMB_KEYS, 'smb');
+  const serverName = a.serverName === undefined ? 'DITTOFS' : str(a.serverName, 'smb.serverName');
+  if (!/^[A-Za-z0-9_-]{1,15}$/.test(serverName)) {
+    throw new ConfigError('smb.serverName', 'must be 1-15 letters, digits, "_" or "-" (a NetBIOS name)');
+  }
+  const domain = a.domain === undefined ? 'WORKGROUP' : str(a.domain, 'smb.domain');
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(domain)) {
+    throw new ConfigError('smb.domain', 'must be 1-15 letters, digits, "_", "." or "-"');
+  }
+  return {
+    enabled: a.enabled === undefined ? false : bool(a.enabled, 'smb.enabled'),
+    port: a.port === undefined ? DEFAULT_SMB_PORT : int(a.port, 'smb.port', 0, 65535),
+    serverName: serverName.toUpperCase(),
+    domain: domain.toUpperCase(),
+    requireSigning: a.requireSigning === undefined ? false : bool(a.requireSigning, 'smb.requireSigning'),
+  };
 }
 
 function databaseConfig(raw: unknown, dataDir: string): DatabaseConfig {
@@ -392,13 +447,24 @@ function databaseConfig(raw: unknown, dataDir: string): DatabaseConfig {
   const d: Raw = raw ?? {};
   checkKeys(d, DATABASE_KEYS, 'database');
   const type = d.type ?? 'sqlite';
+  if (type === 'postgres') {
+    if (d.path !== undefined) throw new ConfigError('database.path', 'only used with type sqlite');
+    const url = str(d.url, 'database.url');
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('database.url', 'must be a postgres:// URL');
+    const schema = d.schema === undefined ? 'dittofs_cp' : str(d.schema, 'database.schema');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
+      throw new ConfigError('database.schema', 'must be a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)');
+    }
+    return { type: 'postgres', url, schema };
+  }
   if (type !== 'sqlite') {
     throw new ConfigError(
       'database.type',
-      `unsupported control-plane database ${JSON.stringify(type)} (available: sqlite)`,
+      `unsupported control-plane database ${JSON.stringify(type)} (available: sqlite, postgres)`,
     );
   }
   if (d.url !== undefined) throw new ConfigError('database.url', 'only used with type postgres');
+  if (d.schema !== undefined) throw new ConfigError('database.schema', 'only used with type postgres');
   const path = d.path === undefined ? join(dataDir, 'controlplane.db') : str(d.path, 'database.path');
   return { type: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
 }
@@ -480,6 +546,7 @@ function parseDocument(doc: Raw, overrides: Partial<ServerConfig>): ServerConfig
     shares,
     api: overrides.api ?? apiConfig(doc.api),
     database: overrides.database ?? databaseConfig(doc.database, dataDir),
+    smb: overrides.smb ?? smbConfig(doc.smb),
   };
 }
 

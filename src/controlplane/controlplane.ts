@@ -557,8 +557,8 @@ export class ControlPlane {
     return this.apiShareView(r);
   }
 
-  /** The runtime configuration of an API share: its stores' directories plus a subdirectory per share. */
-  private async shareConfigOf(r: ShareRecord): Promise<ShareConfig> {
+  /** The runtime configuration of an API share (public: the multi-node sync uses it): its stores' directories plus a subdirectory per share. */
+  async shareConfigOf(r: ShareRecord): Promise<ShareConfig> {
     const meta = await this.store.getStore('metadata', r.metadataStore);
     const blocks = await this.store.getStore('block', r.blockStore);
     if (!meta) throw notFound(`metadata store ${r.metadataStore}`);

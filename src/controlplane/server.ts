@@ -28,13 +28,18 @@ export interface StartOptions {
   announce?: (text: string) => void;
 }
 
+function openControlPlaneStore(config: ServerConfig): ControlPlaneStore {
+  if (config.database.type === 'sqlite') return new SqliteControlPlaneStore(config.database.path);
+  throw new Error('control-plane database type postgres is not built yet');
+}
+
 /**
  * The whole server: control-plane database, Runtime (configured shares,
  * then the database's), NFS adapter as stored, and the REST API.
  */
 export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<DittoServer> {
   const logger = opts.logger ?? silentLogger;
-  const store = opts.store ?? new SqliteControlPlaneStore(config.database.path);
+  const store = opts.store ?? openControlPlaneStore(config);
   const runtime = new Runtime(config, logger);
   const cp = new ControlPlane(store, runtime, config, logger.child({ component: 'controlplane' }));
   let api: Api | undefined;

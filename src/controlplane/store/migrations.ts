@@ -59,4 +59,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE adapters (name TEXT PRIMARY KEY, enabled INTEGER NOT NULL, port INTEGER);
     `,
   },
+  {
+    version: 2,
+    name: 'NT hash for SMB, store settings',
+    // Portable SQL: the same text runs on SQLite and PostgreSQL.
+    sql: `
+      ALTER TABLE users ADD COLUMN nt_hash TEXT;
+      ALTER TABLE stores ADD COLUMN settings TEXT;
+    `,
+  },
 ];

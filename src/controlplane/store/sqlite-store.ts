@@ -12,6 +12,7 @@ import {
   type ShareRecord,
   type StoreKind,
   type StoreRecord,
+  type StoreSettings,
   type UserRecord,
 } from './types.js';
 
@@ -25,6 +26,7 @@ interface UserRow {
   must_change_password: number;
   token_version: number;
   created_at: string;
+  nt_hash: string | null;
 }
 
 function userOf(r: UserRow): UserRecord {
@@ -38,6 +40,7 @@ function userOf(r: UserRow): UserRecord {
     mustChangePassword: r.must_change_password === 1,
     tokenVersion: r.token_version,
     createdAt: r.created_at,
+    ...(r.nt_hash === null ? {} : { ntHash: r.nt_hash }),
   };
 }
 
@@ -122,11 +125,12 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
     try {
       this.db
         .prepare(
-          'INSERT INTO users (name, password_hash, role, uid, gid, enabled, must_change_password, token_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)',
+          'INSERT INTO users (name, password_hash, nt_hash, role, uid, gid, enabled, must_change_password, token_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)',
         )
         .run(
           u.name,
           u.passwordHash,
+          u.ntHash ?? null,
           u.role,
           u.uid,
           u.gid,
@@ -143,7 +147,9 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
 
   async updateUser(
     name: string,
-    patch: Partial<Pick<UserRecord, 'passwordHash' | 'role' | 'uid' | 'gid' | 'enabled' | 'mustChangePassword'>>,
+    patch: Partial<
+      Pick<UserRecord, 'passwordHash' | 'ntHash' | 'role' | 'uid' | 'gid' | 'enabled' | 'mustChangePassword'>
+    >,
   ): Promise<UserRecord | undefined> {
     const sets: string[] = [];
     const values: (string | number)[] = [];
@@ -155,6 +161,7 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
       col('password_hash', patch.passwordHash);
       sets.push('token_version = token_version + 1');
     }
+    if (patch.ntHash !== undefined) col('nt_hash', patch.ntHash);
     if (patch.role !== undefined) col('role', patch.role);
     if (patch.uid !== undefined) col('uid', patch.uid);
     if (patch.gid !== undefined) col('gid', patch.gid);
@@ -253,13 +260,15 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
 
   async listStores(kind: StoreKind): Promise<StoreRecord[]> {
     return (
-      this.db.prepare('SELECT kind, name, type, path FROM stores WHERE kind = ? ORDER BY name').all(kind) as StoreRow[]
+      this.db
+        .prepare('SELECT kind, name, type, path, settings FROM stores WHERE kind = ? ORDER BY name')
+        .all(kind) as StoreRow[]
     ).map(storeOf);
   }
 
   async getStore(kind: StoreKind, name: string): Promise<StoreRecord | undefined> {
     const r = this.db
-      .prepare('SELECT kind, name, type, path FROM stores WHERE kind = ? AND name = ?')
+      .prepare('SELECT kind, name, type, path, settings FROM stores WHERE kind = ? AND name = ?')
       .get(kind, name) as StoreRow | undefined;
     return r && storeOf(r);
   }
@@ -267,8 +276,8 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
   async createStore(s: StoreRecord): Promise<StoreRecord> {
     try {
       this.db
-        .prepare('INSERT INTO stores (kind, name, type, path) VALUES (?, ?, ?, ?)')
-        .run(s.kind, s.name, s.type, s.path ?? null);
+        .prepare('INSERT INTO stores (kind, name, type, path, settings) VALUES (?, ?, ?, ?, ?)')
+        .run(s.kind, s.name, s.type, s.path ?? null, s.settings === undefined ? null : JSON.stringify(s.settings));
     } catch (e) {
       if (isUniqueViolation(e)) throw new StoreConflictError(`${s.kind} store ${s.name} exists`);
       throw e;
@@ -355,12 +364,14 @@ interface StoreRow {
   name: string;
   type: string;
   path: string | null;
+  settings: string | null;
 }
 
 function storeOf(r: StoreRow): StoreRecord {
-  return r.path === null
-    ? { kind: r.kind, name: r.name, type: r.type }
-    : { kind: r.kind, name: r.name, type: r.type, path: r.path };
+  const out: StoreRecord = { kind: r.kind, name: r.name, type: r.type };
+  if (r.path !== null) out.path = r.path;
+  if (r.settings !== null) out.settings = JSON.parse(r.settings) as StoreSettings;
+  return out;
 }
 
 interface ShareRow {

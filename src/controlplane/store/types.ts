@@ -21,6 +21,14 @@ export interface UserRecord {
   mustChangePassword: boolean;
   /** Bumped on password change: refresh tokens carry it, so older ones stop working. */
   tokenVersion: number;
+  /**
+   * SMB (NTLM) authentication: the NT one-way function of the password
+   * (MD4 of its UTF-16LE form, MS-NLMP §3.3.1), hex. Password-equivalent for
+   * NTLM, so it is as secret as the password and never leaves the server.
+   * Absent for users whose password was set before it was kept: they set
+   * their password again to use SMB.
+   */
+  ntHash?: string;
   createdAt: string;
 }
 
@@ -42,10 +50,35 @@ export type StoreKind = 'metadata' | 'block';
 export interface StoreRecord {
   kind: StoreKind;
   name: string;
-  /** metadata: memory | lmdb; block: memory | fs. */
+  /** metadata: memory | lmdb | postgres; block: memory | fs | tiered | s3. */
   type: string;
   /** Directory for on-disk types; each share gets a subdirectory named after it. */
   path?: string;
+  /** Type-specific settings (postgres url/schema; chunk size, local budget, S3 bucket...). */
+  settings?: StoreSettings;
+}
+
+/**
+ * Settings of the store types that need more than a directory. Secrets
+ * (S3 secretAccessKey, a password inside a postgres URL) are kept here and
+ * never shown by the API.
+ */
+export interface StoreSettings {
+  /** metadata postgres. */
+  url?: string;
+  schema?: string;
+  /** block tiered / s3. */
+  chunkSize?: number;
+  localBudgetBytes?: number;
+  s3?: {
+    bucket: string;
+    prefix?: string;
+    endpoint?: string;
+    region?: string;
+    forcePathStyle?: boolean;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+  };
 }
 
 export interface ShareOptionsRecord {
@@ -56,6 +89,8 @@ export interface ShareOptionsRecord {
   anonGid: number;
   requirePrivilegedPort: boolean;
   allowedClients: string[];
+  /** When stable writes and COMMIT are acknowledged; tiered/s3 block stores only. Default local-durable. */
+  durability?: 'writeback' | 'local-durable' | 'remote';
 }
 
 export interface ShareRecord {
@@ -90,7 +125,9 @@ export interface ControlPlaneStore {
   createUser(u: Omit<UserRecord, 'createdAt' | 'tokenVersion'>): Promise<UserRecord>;
   updateUser(
     name: string,
-    patch: Partial<Pick<UserRecord, 'passwordHash' | 'role' | 'uid' | 'gid' | 'enabled' | 'mustChangePassword'>>,
+    patch: Partial<
+      Pick<UserRecord, 'passwordHash' | 'ntHash' | 'role' | 'uid' | 'gid' | 'enabled' | 'mustChangePassword'>
+    >,
   ): Promise<UserRecord | undefined>;
   /** Also removes the user's memberships and permissions. */
   deleteUser(name: string): Promise<boolean>;
