@@ -26,7 +26,12 @@ export async function openShareStores(sc: ShareConfig, logger: Logger): Promise<
   let blocks: BlockStore;
   if (sc.blocks.type === 'fs') {
     await mkdir(sc.blocks.path, { recursive: true });
-    blocks = new FsBlockStore({ root: sc.blocks.path, logger: logger.child({ share: sc.name, store: 'fs' }) });
+    blocks = new FsBlockStore({
+      root: sc.blocks.path,
+      // Servers sharing a PostgreSQL namespace may share the content directory too.
+      shared: sc.metadata.type === 'postgres',
+      logger: logger.child({ share: sc.name, store: 'fs' }),
+    });
   } else if (sc.blocks.type === 'tiered' || sc.blocks.type === 's3') {
     const b = sc.blocks;
     await mkdir(b.path, { recursive: true });

@@ -5,6 +5,7 @@ import { FsError } from '../../../core/errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import { silentLogger } from '../../../observability/logger.js';
 import { validateContentId } from '../fs/content-path.js';
+import { acquireBlockOwner } from '../owner-lock.js';
 import { checkRange } from '../range.js';
 import type { BlockStore, DurabilityMode } from '../store.js';
 import { ChunkCache } from './chunk-cache.js';
@@ -114,6 +115,7 @@ export class ChunkedBlockStore implements BlockStore {
   private collecting: Promise<{ collected: number; remoteDeleted: number }> | undefined;
   private evicting: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private releaseOwner: (() => Promise<void>) | undefined;
   private readonly flushIntervalMs: number;
   private readonly gcIntervalMs: number;
 
@@ -138,6 +140,8 @@ export class ChunkedBlockStore implements BlockStore {
 
   async open(): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true });
+    // The index has one writer and the dirty buffers live in this process.
+    this.releaseOwner = await acquireBlockOwner(this.opts.dir);
     this.index = new ChunkIndex(join(this.opts.dir, 'index'));
     await this.local.open();
     await this.reconcileLocalTier();
@@ -796,6 +800,7 @@ export class ChunkedBlockStore implements BlockStore {
   }
 
   async close(): Promise<void> {
+    if (this.releaseOwner === undefined) return;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.flushAll();
@@ -806,5 +811,7 @@ export class ChunkedBlockStore implements BlockStore {
     await this.index.close();
     await this.local.close();
     await this.remote?.close();
+    await this.releaseOwner();
+    this.releaseOwner = undefined;
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsBlockStore } from './fs-block-store.js';
 import { shardOf } from './content-path.js';
+import { BLOCK_OWNER_FILE } from '../owner-lock.js';
 
 const hostile = [
   '',
@@ -23,9 +24,12 @@ const hostile = [
   '%2e%2e',
 ];
 
+/** Every path under `dir` except the store's own owner file (see ../owner-lock.ts). */
 async function listTree(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) out.push(join(e.parentPath, e.name));
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.name !== BLOCK_OWNER_FILE) out.push(join(e.parentPath, e.name));
+  }
   return out.sort();
 }
 

@@ -5,6 +5,7 @@ import { FsError } from '../../../core/errors.js';
 import type { Logger } from '../../../observability/logger.js';
 import { silentLogger } from '../../../observability/logger.js';
 import type { BlockStore } from '../store.js';
+import { acquireBlockOwner } from '../owner-lock.js';
 import { checkRange } from '../range.js';
 import { contentPath, validateContentId } from './content-path.js';
 
@@ -13,6 +14,12 @@ export interface FsBlockStoreOptions {
   root: string;
   /** Open file handles kept in the LRU cache (default 64). */
   maxOpenFiles?: number;
+  /**
+   * Other processes may open the directory too (servers sharing one
+   * namespace in PostgreSQL): no owner file. Default false: a second process
+   * on the directory fails to open (see ../owner-lock.ts).
+   */
+  shared?: boolean;
   logger?: Logger;
 }
 
@@ -63,8 +70,9 @@ export class FsBlockStore implements BlockStore {
   /** Coalesced directory fsyncs: per directory, the one not started yet that new callers join. */
   private readonly dirSyncs = new Map<string, { next: Promise<void> | undefined; tail: Promise<void> }>();
   private used = 0;
+  private releaseOwner: (() => Promise<void>) | undefined;
 
-  constructor(opts: FsBlockStoreOptions) {
+  constructor(private readonly opts: FsBlockStoreOptions) {
     this.root = opts.root;
     this.maxOpen = Math.max(1, opts.maxOpenFiles ?? 64);
     this.log = opts.logger ?? silentLogger;
@@ -72,6 +80,7 @@ export class FsBlockStore implements BlockStore {
 
   async open(): Promise<void> {
     await fsp.mkdir(this.root, { recursive: true });
+    if (this.opts.shared !== true) this.releaseOwner = await acquireBlockOwner(this.root);
     this.used = 0;
     this.sizes.clear();
     this.shards.clear();
@@ -203,6 +212,8 @@ export class FsBlockStore implements BlockStore {
     const all = [...this.slots.values()];
     for (const s of all) this.evict(s);
     await Promise.all(all.map((s) => s.fh.catch(() => undefined)));
+    await this.releaseOwner?.();
+    this.releaseOwner = undefined;
   }
 
   /**
