@@ -46,6 +46,13 @@ export interface VfsApi {
   /** Make everything written to `id` durable (NFSv3 COMMIT, SMB FLUSH). */
   commit(cred: Credentials, id: FileId): Promise<WccResult>;
 
+  /**
+   * Persist the metadata (size, times) of every UNSTABLE write so far, which
+   * may otherwise stay in memory until COMMIT (RFC 1813 §3.3.7). For a clean
+   * stop; optional.
+   */
+  flush?(): Promise<void>;
+
   /** Create a regular file. */
   create(cred: Credentials, dir: FileId, name: string, how: CreateHow): Promise<CreateResult>;
   mkdir(cred: Credentials, dir: FileId, name: string, set: SetAttrs): Promise<CreateResult>;

@@ -166,6 +166,8 @@ describe('Vfs read and write', () => {
   it('a read-only share refuses every modification with ROFS and still serves reads', async () => {
     const obj = await newFile();
     await f.vfs.write(ALICE, obj.id, 0, Buffer.from('data'), 'unstable');
+    // A second Vfs over the same stores sees an UNSTABLE write's size once it is committed.
+    await f.vfs.commit(ALICE, obj.id);
     const ro = new Vfs({ shareId: 3, meta: f.meta, blocks: f.blocks, readOnly: true, clock: f.clock.now });
     expect(ro.readOnly).toBe(true);
     const attempts: Promise<unknown>[] = [

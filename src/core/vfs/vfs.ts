@@ -34,6 +34,7 @@ import {
   S_ISGID,
   S_ISUID,
 } from './permissions.js';
+import { DirtyAttrs, OverlayReadTx, OverlayWriteTx } from './dirty-attrs.js';
 import { atimeDue, checkTime, compareTime, sameTime, systemClock, type Clock } from './times.js';
 
 export interface VfsOptions {
@@ -54,12 +55,26 @@ export interface VfsOptions {
   maxLinks?: number;
   /** Largest single READ (default 16 MiB): a safety cap, protocols advertise their own smaller one. */
   maxIoBytes?: number;
+  /**
+   * Milliseconds after an UNSTABLE write before its size/mtime are persisted
+   * when no COMMIT came first (default 1000; 0 = only COMMIT, stable writes,
+   * other updates of the file and {@link Vfs.flush} persist them).
+   */
+  attrFlushMs?: number;
 }
 
 export interface VfsCreateOptions extends VfsOptions {
   rootMode?: number;
   rootUid?: number;
   rootGid?: number;
+}
+
+/** Logical size of a file while stable writes of it are committing, see Vfs.write. */
+interface InflightSize {
+  size: number;
+  writes: number;
+  /** The metadata update of the latest of those writes (updates commit in order). */
+  last: Promise<unknown>;
 }
 
 /** Content to delete once the transaction that dropped the last link of `id` has committed. */
@@ -173,7 +188,11 @@ export class Vfs implements VfsApi {
    * Logical size of files with writes whose metadata commit may not be visible
    * to views yet (see write), and how many such writes there are.
    */
-  private readonly inflightSize = new Map<FileId, { size: number; writes: number }>();
+  private readonly inflightSize = new Map<FileId, InflightSize>();
+  /** Size and times of UNSTABLE writes not persisted yet (RFC 1813 §3.3.7), see dirty-attrs.ts. */
+  private readonly dirty = new DirtyAttrs();
+  private readonly attrFlushMs: number;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: VfsOptions) {
     this.shareId = opts.shareId;
@@ -187,6 +206,7 @@ export class Vfs implements VfsApi {
     this.maxFiles = opts.maxFiles ?? 2 ** 32;
     this.maxLinks = opts.maxLinks ?? 32_000;
     this.maxIo = opts.maxIoBytes ?? 16 * 1024 * 1024;
+    this.attrFlushMs = opts.attrFlushMs ?? 1000;
   }
 
   /** Open both stores and create the root directory (ROOT_ID) if the share is new. */
@@ -222,7 +242,8 @@ export class Vfs implements VfsApi {
   }
 
   async getattr(id: FileId): Promise<Inode> {
-    const ino = await this.meta.view((tx) => tx.getInode(id));
+    const stored = await this.meta.view((tx) => tx.getInode(id));
+    const ino = this.dirty.size === 0 ? stored : this.dirty.apply(stored, id);
     if (ino === undefined) throw new FsError('STALE');
     return ino;
   }
@@ -261,7 +282,7 @@ export class Vfs implements VfsApi {
     atime: Timespec | 'server' | undefined,
     mtime: Timespec | 'server' | undefined,
   ): Promise<WccResult> {
-    return this.meta.update(async (tx) => {
+    return this.update(async (tx) => {
       const before = await this.mustGet(tx, id);
       // RFC 1813 §3.3.2: the guard compares the object's ctime.
       if (guardCtime !== undefined && !sameTime(before.ctime, guardCtime)) throw new FsError('NOT_SYNC');
@@ -332,7 +353,7 @@ export class Vfs implements VfsApi {
     const isDot = name === '.';
     const isDotDot = name === '..';
     if (!isDot && !isDotDot) checkLookupName(name, this.maxName);
-    return this.meta.view(async (tx) => {
+    return this.view(async (tx) => {
       const d = await this.mustGet(tx, dir);
       requireDir(d);
       requireAccess(cred, d, MAY_EXEC);
@@ -422,13 +443,35 @@ export class Vfs implements VfsApi {
       // cut them before leaving a hole, so that the hole reads as zeros.
       if (offset > size) await this.blocks.truncate(contentId, size);
       await this.blocks.write(contentId, offset, data);
+      // write(2): a write by someone other than the owner (or root) clears setuid/setgid. That
+      // rare case takes the persisted path below, so a mode change is never only in memory.
+      const clearsSuid = (seen.mode & (S_ISUID | S_ISGID)) !== 0 && cred.uid !== 0 && cred.uid !== seen.uid;
+      if (stable === 'unstable' && !clearsSuid) {
+        // RFC 1813 §3.3.7: UNSTABLE data and the metadata that goes with it may stay volatile
+        // until COMMIT; the in-memory size is what every later reader and writer sees.
+        let base = seen;
+        if (hint !== undefined) {
+          // Stable writes of this file are still committing: build on what they commit, so that
+          // their change counter does not overtake (and so hide) this write's in-memory size.
+          await hint.last.catch(() => undefined);
+          base = await this.getattr(id);
+          if (base.generation !== seen.generation) throw new FsError('STALE');
+        }
+        const newSize = end > base.size ? end : base.size;
+        const still = this.inflightSize.get(id);
+        if (still !== undefined && newSize > still.size) still.size = newSize;
+        const after: Inode = { ...base, size: newSize, mtime: now, ctime: now, change: base.change + 1, contentId };
+        this.dirty.set(after);
+        this.scheduleFlush();
+        return { before: seen, after, count: data.length, committed: 'unstable' };
+      }
       // Until this write's metadata is visible to views, later writes of this file take the
       // logical size from here (they may start as soon as the update below has run).
-      const entry = hint ?? { size, writes: 0 };
+      const entry = hint ?? { size, writes: 0, last: Promise.resolve() };
       if (end > entry.size) entry.size = end;
       entry.writes++;
       this.inflightSize.set(id, entry);
-      metaDone = this.meta.update(async (tx) => {
+      entry.last = metaDone = this.update(async (tx) => {
         try {
           const before = await tx.getInode(id);
           // Removed (or replaced) since the check: its content is dropped after our release.
@@ -469,14 +512,84 @@ export class Vfs implements VfsApi {
   }
 
   /** One in-flight write of `id` has committed (or failed): forget the size hint with the last one. */
-  private inflightDone(id: FileId, entry: { size: number; writes: number }): void {
+  private inflightDone(id: FileId, entry: InflightSize): void {
     if (--entry.writes === 0 && this.inflightSize.get(id) === entry) this.inflightSize.delete(id);
   }
 
   async commit(_cred: Credentials, id: FileId): Promise<WccResult> {
-    const after = await this.getattr(id);
-    if (after.type === 'reg' && after.contentId !== undefined) await this.blocks.commit(after.contentId);
-    return { before: after, after };
+    const before = await this.getattr(id);
+    if (before.type !== 'reg' || before.contentId === undefined) return { before, after: before };
+    // RFC 1813 §3.3.21: the data and the metadata of earlier UNSTABLE writes reach stable storage
+    // before the reply; the data sync overlaps the metadata commit (both are awaited).
+    const [after] = await Promise.all([this.persistDirty([id]), this.blocks.commit(before.contentId)]);
+    return { before, after: after ?? before };
+  }
+
+  /**
+   * Persist the size and times of every UNSTABLE write so far (one metadata
+   * transaction); their data is the block store's to sync. For a clean stop
+   * and for tests; COMMIT persists the files it names by itself.
+   */
+  async flush(): Promise<void> {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    await this.persistDirty(this.dirty.ids());
+  }
+
+  /** Merge the dirty attributes of `ids` into the store; the merged inode of the first, if it is dirty. */
+  private async persistDirty(ids: FileId[]): Promise<Inode | undefined> {
+    const live = ids.filter((id) => this.dirty.has(id));
+    if (live.length === 0) return undefined;
+    // Reading a dirty inode through the overlay transaction is what persists it (see update).
+    return this.update(async (tx) => {
+      let first: Inode | undefined;
+      for (let i = 0; i < live.length; i++) {
+        const ino = await tx.getInode(live[i]);
+        if (i === 0) first = ino;
+      }
+      return first;
+    });
+  }
+
+  /** Persist dirty attributes left behind by writes no COMMIT followed, after attrFlushMs. */
+  private scheduleFlush(): void {
+    if (this.flushTimer !== undefined || this.attrFlushMs <= 0) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.persistDirty(this.dirty.ids()).catch((err: unknown) =>
+        this.log.warn({ err }, 'persisting attributes of unstable writes failed'),
+      );
+    }, this.attrFlushMs);
+    this.flushTimer.unref();
+  }
+
+  /** A read-only view in which inodes carry their dirty attributes. */
+  private view<T>(fn: (tx: MetadataReadTx) => Promise<T>): Promise<T> {
+    if (this.dirty.size === 0) return this.meta.view(fn);
+    return this.meta.view((tx) => fn(new OverlayReadTx(tx, this.dirty)));
+  }
+
+  /**
+   * A metadata update in which inodes carry their dirty attributes: an
+   * update that reads a dirty inode persists it merged (the callback's own
+   * putInode, or the merged record as read), and once committed the entry is
+   * forgotten; one whose inode was deleted is forgotten whatever its version.
+   */
+  private async update<T>(fn: (tx: MetadataWriteTx) => Promise<T>): Promise<T> {
+    if (this.dirty.size === 0) return this.meta.update(fn);
+    let last: OverlayWriteTx | undefined;
+    const result = await this.meta.update(async (tx) => {
+      // Stores may retry the callback: each attempt has its own overlay.
+      const o = new OverlayWriteTx(tx, this.dirty);
+      last = o;
+      const r = await fn(o);
+      await o.persistMerged();
+      return r;
+    });
+    last?.settle();
+    return result;
   }
 
   async create(cred: Credentials, dir: FileId, name: string, how: CreateHow): Promise<CreateResult> {
@@ -486,7 +599,7 @@ export class Vfs implements VfsApi {
     if (set.size !== undefined) this.checkSize(set.size);
     const verf = how.kind === 'exclusive' ? how.verifier.toString('hex') : undefined;
     const now = this.clock();
-    return this.meta.update(async (tx): Promise<CreateResult> => {
+    return this.update(async (tx): Promise<CreateResult> => {
       const d = await this.mustGet(tx, dir);
       requireDir(d);
       requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
@@ -523,7 +636,7 @@ export class Vfs implements VfsApi {
     this.writable();
     checkNewName(name, this.maxName);
     const now = this.clock();
-    return this.meta.update(async (tx) => {
+    return this.update(async (tx) => {
       const d = await this.mustGet(tx, dir);
       requireDir(d);
       requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
@@ -540,7 +653,7 @@ export class Vfs implements VfsApi {
     checkNewName(name, this.maxName);
     checkSymlinkTarget(target);
     const now = this.clock();
-    return this.meta.update(async (tx) => {
+    return this.update(async (tx) => {
       const d = await this.mustGet(tx, dir);
       requireDir(d);
       requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
@@ -567,7 +680,7 @@ export class Vfs implements VfsApi {
     const now = this.clock();
     const dev =
       type === 'blk' || type === 'chr' ? { major: rdev?.major ?? 0, minor: rdev?.minor ?? 0 } : { major: 0, minor: 0 };
-    return this.meta.update(async (tx) => {
+    return this.update(async (tx) => {
       const d = await this.mustGet(tx, dir);
       requireDir(d);
       requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
@@ -585,7 +698,7 @@ export class Vfs implements VfsApi {
     // unlink(2) of "..": it is a directory.
     if (name === '..') throw new FsError('ISDIR');
     const now = this.clock();
-    const { result, drop } = await this.meta.update(async (tx) => {
+    const { result, drop } = await this.update(async (tx) => {
       const d = await this.mustGet(tx, dir);
       requireDir(d);
       requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
@@ -610,7 +723,7 @@ export class Vfs implements VfsApi {
     // rmdir(2) of "..": not empty (it holds at least `dir`).
     if (name === '..') throw new FsError('NOTEMPTY');
     const now = this.clock();
-    return this.meta.update(async (tx) => {
+    return this.update(async (tx) => {
       const d = await this.mustGet(tx, dir);
       requireDir(d);
       requireAccess(cred, d, MAY_WRITE | MAY_EXEC);
@@ -641,7 +754,7 @@ export class Vfs implements VfsApi {
     checkLookupName(fromName, this.maxName);
     checkNewName(toName, this.maxName);
     const now = this.clock();
-    const { result, drop } = await this.meta.update(async (tx) => {
+    const { result, drop } = await this.update(async (tx) => {
       const fdBefore = await this.mustGet(tx, fromDir);
       const tdBefore = fromDir === toDir ? fdBefore : await this.mustGet(tx, toDir);
       requireDir(fdBefore);
@@ -720,7 +833,7 @@ export class Vfs implements VfsApi {
     this.writable();
     checkNewName(name, this.maxName);
     const now = this.clock();
-    return this.meta.update(async (tx) => {
+    return this.update(async (tx) => {
       const file = await this.mustGet(tx, id);
       const d = await this.mustGet(tx, dir);
       requireDir(d);
@@ -740,11 +853,11 @@ export class Vfs implements VfsApi {
   }
 
   async readdir(cred: Credentials, dir: FileId, cookie: number, limit: number): Promise<ReaddirResult> {
-    return this.meta.view((tx) => this.listPage(tx, cred, dir, cookie, limit));
+    return this.view((tx) => this.listPage(tx, cred, dir, cookie, limit));
   }
 
   async readdirPlus(cred: Credentials, dir: FileId, cookie: number, limit: number): Promise<ReaddirPlusResult> {
-    return this.meta.view(async (tx) => {
+    return this.view(async (tx) => {
       const page = await this.listPage(tx, cred, dir, cookie, limit);
       // One snapshot for the listing and the attributes: no getattr round trip per entry.
       const attrs: (Inode | undefined)[] = new Array<Inode | undefined>(page.entries.length);
@@ -931,15 +1044,18 @@ export class Vfs implements VfsApi {
   /** relatime atime update after a read (see times.ts); a concurrent removal just skips it. */
   private async touchAtime(id: FileId, now: Timespec, seen: Inode): Promise<Inode> {
     try {
-      return await this.meta.update(async (tx) => {
-        const cur = await tx.getInode(id);
-        if (cur === undefined) return seen;
+      // On the stored record, not merged with dirty attributes: a read does not make an UNSTABLE
+      // write's size durable, and the in-memory size and times still lay over this atime.
+      const after = await this.meta.update(async (tx) => {
+        const cur = this.dirty.apply(await tx.getInode(id), id);
+        if (cur === undefined) return undefined;
         if (!atimeDue(cur.atime, cur.mtime, cur.ctime, now) || compareTime(cur.atime, now) >= 0) return cur;
+        const raw = (await tx.getInode(id))!;
         // atime is not a change: ctime and the change counter stay.
-        const after = { ...cur, atime: now };
-        await tx.putInode(after);
-        return after;
+        await tx.putInode({ ...raw, atime: now });
+        return { ...cur, atime: now };
       });
+      return after ?? seen;
     } catch (err) {
       this.log.warn({ err, id }, 'atime update failed');
       return seen;
