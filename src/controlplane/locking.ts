@@ -9,15 +9,20 @@
  * into grace → the programs are served → notifyPeers() tells the previous
  * run's clients to reclaim. A client's reboot notification (SM_NOTIFY with a
  * new state) or FREE_ALL releases everything it held, on every share.
+ *
+ * NLM asks the same questions as MOUNT and NFS before it takes lock state
+ * on a share (docs/locking.md "Share permissions"): the export's client
+ * networks and port rule, then the control plane's share permissions.
  */
 import { join } from 'node:path';
 import { createLockManager, type LockManager } from '../core/locks/index.js';
-import type { ShareRegistry } from '../core/share.js';
+import type { ShareAuthorizer, ShareRegistry } from '../core/share.js';
 import type { Logger } from '../observability/logger.js';
+import { isClientAllowed, isPortAllowed } from '../protocols/mount/client-policy.js';
 import { NLM_PROGRAM, createNlmProgram, type NlmProgram } from '../protocols/nlm/index.js';
 import { NSM_PROGRAM, NsmService, createNsmProgram } from '../protocols/nsm/index.js';
 import type { PortmapRegistry } from '../protocols/portmap/index.js';
-import type { RpcProgram } from '../protocols/rpc/types.js';
+import type { RpcPeer, RpcProgram } from '../protocols/rpc/types.js';
 import type { MetadataStore } from '../storage/metadata/store.js';
 
 export interface LockingOptions {
@@ -25,6 +30,23 @@ export interface LockingOptions {
   dataDir: string;
   graceSeconds: number;
   logger: Logger;
+  /** Share permissions (the Runtime's, as MOUNT and NFS get them); absent = every admitted caller may write. */
+  authorize?: ShareAuthorizer;
+}
+
+/**
+ * The export policy, then the share permissions: a client outside the
+ * share's allowed networks (or on an unprivileged port when the export
+ * requires a privileged one) has no access, as for MNT and NFS requests.
+ */
+function nlmAuthorizer(authorize: ShareAuthorizer | undefined): ShareAuthorizer {
+  return (share, caller, peer) => {
+    if (!isClientAllowed(share.options, peer.address)) return 'none';
+    // NLM passes the request's RpcPeer, which carries the source port.
+    const port = (peer as Partial<Pick<RpcPeer, 'port'>>).port;
+    if (port !== undefined && !isPortAllowed(share.options, port)) return 'none';
+    return authorize ? authorize(share, caller, peer) : 'write';
+  };
 }
 
 export class Locking {
@@ -44,6 +66,7 @@ export class Locking {
       locks: (id) => this.managers.get(id),
       logger: opts.logger.child({ protocol: 'nlm' }),
       monitor: (c) => this.nsm.monitorPeer(c),
+      authorize: nlmAuthorizer(opts.authorize),
     });
     this.nsm.onPeerRebooted((name) => this.nlm.releaseHost(name));
     this.programs = [this.nlm, createNsmProgram({ service: this.nsm, logger: opts.logger.child({ protocol: 'nsm' }) })];

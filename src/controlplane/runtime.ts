@@ -85,6 +85,7 @@ export class Runtime {
       dataDir: this.config.dataDir,
       graceSeconds: this.config.lockGraceSeconds,
       logger: this.logger,
+      authorize: (share, caller, peer) => this.authorizer?.(share, caller, peer) ?? 'write',
     });
     for (const sc of this.config.shares) await this.addShare(sc);
     await this.locking.startup();

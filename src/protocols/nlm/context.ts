@@ -6,13 +6,14 @@
 import { hostname } from 'node:os';
 import { FsError } from '../../core/errors.js';
 import type { HeldLock, LockManager, LockOwner, LockType } from '../../core/locks/api.js';
-import type { Share, ShareRegistry } from '../../core/share.js';
+import type { Share, ShareAccess, ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import type { FileId } from '../../core/types.js';
 import { HANDLE_SIZE, decodeHandle } from '../../core/vfs/handle.js';
 import type { Logger } from '../../observability/logger.js';
 import type { RemoteCaller } from '../portmap/remote-call.js';
-import type { RpcPeer } from '../rpc/types.js';
+import type { RpcCall, RpcPeer } from '../rpc/types.js';
 import type { NlmHolder, NlmLock } from './codec/types.js';
+import { NlmProc } from './constants.js';
 
 /** A host that took monitored lock state: NSM must tell it when this server restarts. */
 export interface MonitoredClient {
@@ -30,7 +31,18 @@ export interface NlmTarget {
   share: Share;
   lm: LockManager;
   file: FileId;
+  /** The caller's access to the share (see {@link NlmContext.accessOf}). */
+  access: ShareAccess;
 }
+
+/**
+ * What a request needs of the caller's share access: `read` (TEST, a shared
+ * lock, a read-only share reservation), `write` (an exclusive lock, a
+ * reservation asking for write access), or `cleanup` (UNLOCK, CANCEL,
+ * UNSHARE: the procedure itself decides, so that a client whose access was
+ * revoked can still give up what it holds).
+ */
+export type NlmNeed = 'read' | 'write' | 'cleanup';
 
 /** A blocked LOCK: what the NLM_GRANTED callback must repeat back to the client. */
 export interface BlockedLock {
@@ -61,25 +73,57 @@ export class NlmContext {
     readonly monitor: (client: MonitoredClient) => void,
     readonly grantRetryDelaysMs: readonly number[],
     serverName?: string,
+    private readonly authorize?: ShareAuthorizer,
   ) {
     this.serverName = serverName ?? hostname();
   }
 
   /**
-   * nlm_lock.fh → share, lock manager and file. v4 carries an nfs_fh3; v1/v3
-   * carry a 32-byte NFSv2-sized handle, which is ours zero-padded. A handle
-   * that names no (current) file is STALE → NLM4_STALE_FH.
+   * The caller's access to a share: the authorizer's answer (every caller
+   * may write when none is installed), capped at `read` on a read-only
+   * export, where no client may take write-mode lock state either.
    */
-  async resolve(fh: Buffer): Promise<NlmTarget> {
+  accessOf(call: RpcCall, share: Share): ShareAccess {
+    const access = this.authorize ? this.authorize(share, call.authSys, call.peer) : 'write';
+    if (access === 'write' && (share.options.readOnly || share.vfs.readOnly)) return 'read';
+    return access;
+  }
+
+  /**
+   * nlm_lock.fh → share, lock manager and file, for a caller with `need`.
+   * v4 carries an nfs_fh3; v1/v3 carry a 32-byte NFSv2-sized handle, which
+   * is ours zero-padded. A handle that names no (current) file is STALE →
+   * NLM4_STALE_FH. Too little access is ACCES → NLM4_FAILED (v4) or
+   * DENIED_NOLOCKS (v1/v3), what Linux's knfsd answers when it cannot open
+   * the file for the lock's mode (fs/nfsd/lockd.c nlm_fopen); it is checked
+   * before the handle so that a caller without access learns nothing about
+   * the share's files.
+   */
+  async resolve(call: RpcCall, fh: Buffer, need: NlmNeed): Promise<NlmTarget> {
     let raw = fh;
     if (fh.length > HANDLE_SIZE && fh.subarray(HANDLE_SIZE).every((b) => b === 0)) raw = fh.subarray(0, HANDLE_SIZE);
     const h = decodeHandle(raw);
     const share = this.shares.byId(h.shareId);
     if (!share) throw new FsError('STALE', `no share ${h.shareId}`);
+    const access = this.accessOf(call, share);
+    if (need !== 'cleanup' && (access === 'none' || (need === 'write' && access === 'read'))) {
+      this.refused(call, share, need);
+    }
     const lm = this.locksOf(share.id);
     if (!lm) throw new FsError('NOTSUPP', `no lock manager for share ${share.name}`);
     await share.vfs.checkHandle(h.id, h.generation);
-    return { share, lm, file: h.id };
+    return { share, lm, file: h.id, access };
+  }
+
+  /** Log and throw the refusal of a request the caller's share access does not allow. */
+  refused(call: RpcCall, share: Share, need: NlmNeed): never {
+    if (this.logger.isLevelEnabled('debug')) {
+      this.logger.debug(
+        { op: NlmProc[call.proc], client: call.peer.address, uid: call.authSys?.uid, share: share.name, need },
+        'nlm: refused by share permissions',
+      );
+    }
+    throw new FsError('ACCES', `no ${need} access to share ${share.name}`);
   }
 
   /** Every lock manager of a live share (FREE_ALL, reboot notifications). */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLockManager, type LockManager } from '../../core/locks/index.js';
-import { DEFAULT_SHARE_OPTIONS, type Share, type ShareRegistry } from '../../core/share.js';
+import { DEFAULT_SHARE_OPTIONS, type Share, type ShareAccess, type ShareRegistry } from '../../core/share.js';
 import { encodeHandle } from '../../core/vfs/handle.js';
 import { ROOT, makeVfs } from '../../core/vfs/vfs-fixture.js';
 import { PortmapRegistry, createPortmapProgram } from '../portmap/index.js';
@@ -79,6 +79,9 @@ let program: NlmProgram;
 let server: RpcServer;
 let client: RpcClient;
 let monitored: MonitoredClient[];
+/** What the share authorizer answers, and the AUTH_SYS uids it was asked about. */
+let access: ShareAccess;
+let askedUids: Array<number | undefined>;
 
 beforeEach(async () => {
   const { vfs } = await makeVfs();
@@ -98,6 +101,8 @@ beforeEach(async () => {
   host = new ClientHost();
   await host.start();
   monitored = [];
+  access = 'write';
+  askedUids = [];
   program = createNlmProgram({
     shares,
     locks: (id) => (id === 3 ? lm : undefined),
@@ -105,6 +110,10 @@ beforeEach(async () => {
     monitor: (c) => monitored.push(c),
     serverName: 'dfs-test',
     grantRetryDelaysMs: [20, 20],
+    authorize: (_share, caller) => {
+      askedUids.push(caller?.uid);
+      return access;
+    },
   });
   server = new RpcServer({ programs: [program] });
   const { port } = await server.listenTcp(0, '127.0.0.1');
@@ -344,5 +353,78 @@ describe('NLM locking over RPC', () => {
       acceptStat: AcceptStat.PROC_UNAVAIL,
     });
     expect(await lock(A())).toBe(NlmStatus.GRANTED);
+  });
+});
+
+describe('NLM and share permissions', () => {
+  const msg = async (proc: NlmProc, enc: (w: XdrWriter) => void, vers = V4) => {
+    const w = new XdrWriter();
+    enc(w);
+    const before = host.results.length;
+    expect(body(await client.call(NLM_PROGRAM, vers, proc, w.toBuffer())).remaining).toBe(0);
+    await until(() => host.results.length > before);
+    return host.results[before]!;
+  };
+  const lockArgs = (l: NlmLock, exclusive: boolean, block = false) => ({
+    cookie,
+    block,
+    exclusive,
+    lock: l,
+    reclaim: false,
+    state: 1,
+  });
+
+  it('the _MSG variants carry the refusal in their _RES: FAILED for v4, DENIED_NOLOCKS for v3', async () => {
+    access = 'none';
+    const r4 = await msg(NlmProc.LOCK_MSG, (w) => encodeLockArgs(w, V4, lockArgs(A(), false)));
+    expect(r4.proc).toBe(NlmProc.LOCK_RES);
+    expect(decodeRes(new XdrReader(r4.body)).stat).toBe(NlmStatus.FAILED);
+    const r3 = await msg(NlmProc.LOCK_MSG, (w) => encodeLockArgs(w, V3, lockArgs(A(), false)), V3);
+    expect(decodeRes(new XdrReader(r3.body)).stat).toBe(NlmStatus.DENIED_NOLOCKS);
+    const t = await msg(NlmProc.TEST_MSG, (w) => encodeTestArgs(w, V4, { cookie, exclusive: false, lock: A() }));
+    expect(t.proc).toBe(NlmProc.TEST_RES);
+    expect(decodeTestRes(new XdrReader(t.body), V4).stat).toBe(NlmStatus.FAILED);
+    const u = await msg(NlmProc.UNLOCK_MSG, (w) => encodeUnlockArgs(w, V4, { cookie, lock: A() }));
+    expect(decodeRes(new XdrReader(u.body)).stat).toBe(NlmStatus.FAILED);
+    expect(lm.stats().locks).toBe(0);
+  });
+
+  it('a read grant: shared locks yes, exclusive locks and write reservations no', async () => {
+    access = 'read';
+    expect(await lock(A(), { exclusive: false })).toBe(NlmStatus.GRANTED);
+    expect(await lock(B({ offset: 500n }))).toBe(NlmStatus.FAILED);
+    const x = await msg(NlmProc.LOCK_MSG, (w) => encodeLockArgs(w, V4, lockArgs(B({ offset: 500n }), true)));
+    expect(decodeRes(new XdrReader(x.body)).stat).toBe(NlmStatus.FAILED);
+    const share = (a: FshAccess) =>
+      call(NlmProc.SHARE, (w) =>
+        encodeShareArgs(w, {
+          cookie,
+          share: { callerName: 'h', fh, oh: Buffer.from('h'), mode: FshMode.DN, access: a },
+          reclaim: false,
+        }),
+      ).then((r) => decodeShareRes(r).stat);
+    expect(await share(FshAccess.W)).toBe(NlmStatus.FAILED);
+    expect(await share(FshAccess.R)).toBe(NlmStatus.GRANTED);
+    expect(askedUids.length).toBeGreaterThan(0);
+  });
+
+  it('a client whose access is revoked still unlocks its locks and cancels its own queued request', async () => {
+    expect(await lock(A())).toBe(NlmStatus.GRANTED);
+    expect(await lock(B(), { block: true })).toBe(NlmStatus.BLOCKED);
+    access = 'none';
+    const c = await msg(NlmProc.CANCEL_MSG, (w) =>
+      encodeCancelArgs(w, V4, { cookie, block: true, exclusive: true, lock: B() }),
+    );
+    expect(c.proc).toBe(NlmProc.CANCEL_RES);
+    expect(decodeRes(new XdrReader(c.body)).stat).toBe(NlmStatus.GRANTED);
+    expect(program.blockedCount).toBe(0);
+    // B queued nothing any more: a second CANCEL is a stranger's and is refused.
+    const again = await call(NlmProc.CANCEL, (w) =>
+      encodeCancelArgs(w, V4, { cookie, block: true, exclusive: true, lock: B() }),
+    );
+    expect(decodeRes(again).stat).toBe(NlmStatus.FAILED);
+    expect(await unlock(A())).toBe(NlmStatus.GRANTED);
+    expect(lm.stats().locks).toBe(0);
+    expect(await unlock(A())).toBe(NlmStatus.FAILED);
   });
 });

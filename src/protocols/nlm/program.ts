@@ -6,7 +6,7 @@
  * portmapper); incoming _RES calls are accepted and otherwise ignored.
  */
 import type { LockManager } from '../../core/locks/api.js';
-import type { ShareRegistry } from '../../core/share.js';
+import type { ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 import { PortmapRemoteCaller, type RemoteCaller } from '../portmap/remote-call.js';
 import type { RpcCall, RpcOutcome, RpcProgram } from '../rpc/types.js';
@@ -50,6 +50,12 @@ export interface NlmProgramOptions {
   serverName?: string;
   /** Waits between GRANTED callback retries before the lock is given back; default 1, 3, 10 s. */
   grantRetryDelaysMs?: readonly number[];
+  /**
+   * Share permissions, asked on every request that names a file (as MOUNT
+   * and NFS ask them). Absent: every caller may lock. The Runtime folds the
+   * export's client-network and port rules into it.
+   */
+  authorize?: ShareAuthorizer;
 }
 
 export interface NlmProgram extends RpcProgram {
@@ -90,11 +96,13 @@ const resMsg =
   };
 
 const test = (ctx: NlmContext, call: RpcCall, args: XdrReader): Promise<NlmTestRes> =>
-  testOp(ctx, decodeTestArgs(args, call.vers));
+  testOp(ctx, call, decodeTestArgs(args, call.vers));
 const lock = (ctx: NlmContext, call: RpcCall, args: XdrReader) =>
-  lockOp(ctx, call.vers, call.peer, decodeLockArgs(args, call.vers), true);
-const cancel = (ctx: NlmContext, call: RpcCall, args: XdrReader) => cancelOp(ctx, decodeCancelArgs(args, call.vers));
-const unlock = (ctx: NlmContext, call: RpcCall, args: XdrReader) => unlockOp(ctx, decodeUnlockArgs(args, call.vers));
+  lockOp(ctx, call, decodeLockArgs(args, call.vers), true);
+const cancel = (ctx: NlmContext, call: RpcCall, args: XdrReader) =>
+  cancelOp(ctx, call, decodeCancelArgs(args, call.vers));
+const unlock = (ctx: NlmContext, call: RpcCall, args: XdrReader) =>
+  unlockOp(ctx, call, decodeUnlockArgs(args, call.vers));
 const granted = async (_ctx: NlmContext, call: RpcCall, args: XdrReader) => grantedOp(decodeTestArgs(args, call.vers));
 
 /** A _RES call: the result of a _MSG this server sent. Nothing here waits for one; decode to validate. */
@@ -133,16 +141,14 @@ const PROCEDURES: Readonly<Record<number, Handler>> = {
   [NlmProc.UNLOCK_RES]: resultReceived(decodeRes),
   [NlmProc.GRANTED_RES]: resultReceived(decodeRes),
   [NlmProc.SHARE]: async (ctx, call, args, reply) => {
-    encodeShareRes(reply, call.vers, await shareOp(ctx, call.peer, decodeShareArgs(args)));
+    encodeShareRes(reply, call.vers, await shareOp(ctx, call, decodeShareArgs(args)));
     return 'success';
   },
   [NlmProc.UNSHARE]: async (ctx, call, args, reply) => {
-    encodeShareRes(reply, call.vers, await unshareOp(ctx, decodeShareArgs(args)));
+    encodeShareRes(reply, call.vers, await unshareOp(ctx, call, decodeShareArgs(args)));
     return 'success';
   },
-  [NlmProc.NM_LOCK]: res((ctx, call, args) =>
-    lockOp(ctx, call.vers, call.peer, decodeLockArgs(args, call.vers), false),
-  ),
+  [NlmProc.NM_LOCK]: res((ctx, call, args) => lockOp(ctx, call, decodeLockArgs(args, call.vers), false)),
   [NlmProc.FREE_ALL]: async (ctx, _call, args) => {
     await freeAllOp(ctx, decodeNotifyArgs(args));
     return 'success';
@@ -175,6 +181,7 @@ export function createNlmProgram(opts: NlmProgramOptions): NlmProgram {
     opts.monitor ?? (() => undefined),
     opts.grantRetryDelaysMs ?? [1_000, 3_000, 10_000],
     opts.serverName,
+    opts.authorize,
   );
   return {
     prog: NLM_PROGRAM,

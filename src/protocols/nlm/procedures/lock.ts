@@ -1,4 +1,4 @@
-import type { RpcPeer } from '../../rpc/types.js';
+import type { RpcCall } from '../../rpc/types.js';
 import { NlmStatus } from '../constants.js';
 import type { NlmLockArgs, NlmRes } from '../codec/types.js';
 import { blockKey, copyLock, lockTypeOf, ownerOf, toRange, type NlmContext } from '../context.js';
@@ -12,19 +12,16 @@ import { statusOrThrow } from './status.js';
  * once the lock is held (see grant-callback.ts). A retransmitted blocking
  * LOCK (Linux re-polls every 30 s) finds the same queued request.
  * Monitored requests make the caller an NSM peer, so that it is told to
- * reclaim when this server restarts.
+ * reclaim when this server restarts. A shared lock needs read access to the
+ * share, an exclusive one write access (knfsd opens the file for writing to
+ * take one: fs/lockd/svcsubs.c nlm_lookup_file).
  */
-export async function lockOp(
-  ctx: NlmContext,
-  vers: number,
-  peer: RpcPeer,
-  args: NlmLockArgs,
-  monitored: boolean,
-): Promise<NlmRes> {
+export async function lockOp(ctx: NlmContext, call: RpcCall, args: NlmLockArgs, monitored: boolean): Promise<NlmRes> {
+  const { vers, peer } = call;
   const cookie = args.cookie;
   let stat: NlmStatus;
   try {
-    const t = await ctx.resolve(args.lock.fh);
+    const t = await ctx.resolve(call, args.lock.fh, args.exclusive ? 'write' : 'read');
     const owner = ownerOf(args.lock);
     const range = toRange(args.lock);
     const res = await t.lm.lock(

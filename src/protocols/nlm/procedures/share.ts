@@ -1,5 +1,5 @@
 import type { ShareModes } from '../../../core/locks/api.js';
-import type { RpcPeer } from '../../rpc/types.js';
+import type { RpcCall } from '../../rpc/types.js';
 import { FshAccess, FshMode, NlmStatus } from '../constants.js';
 import type { NlmShare, NlmShareArgs, NlmShareRes } from '../codec/types.js';
 import { ownerOf, type NlmContext } from '../context.js';
@@ -25,23 +25,26 @@ function shareOwner(s: NlmShare) {
 /**
  * XNFS §10.3 NLM_SHARE: a DOS share reservation, held as a lock-manager
  * open (it conflicts with SMB share modes and NFSv4 deny modes too). The
- * `sequence` result is unused by clients and always 0.
+ * `sequence` result is unused by clients and always 0. Asking for write
+ * access needs write access to the share; read-only access (with any deny
+ * mode) needs read access.
  */
-export async function shareOp(ctx: NlmContext, peer: RpcPeer, args: NlmShareArgs): Promise<NlmShareRes> {
+export async function shareOp(ctx: NlmContext, call: RpcCall, args: NlmShareArgs): Promise<NlmShareRes> {
   const cookie = args.cookie;
   try {
-    const t = await ctx.resolve(args.share.fh);
+    const access = accessOf(args.share.access);
+    const t = await ctx.resolve(call, args.share.fh, access.write ? 'write' : 'read');
     const res = await t.lm.open(
       {
         file: t.file,
         owner: shareOwner(args.share),
-        access: accessOf(args.share.access),
+        access,
         deny: denyOf(args.share.mode),
       },
       { reclaim: args.reclaim },
     );
     if (res.status === 'conflict') return { cookie, stat: NlmStatus.DENIED, sequence: 0 };
-    ctx.monitor({ name: args.share.callerName, address: peer.address, localAddress: peer.localAddress });
+    ctx.monitor({ name: args.share.callerName, address: call.peer.address, localAddress: call.peer.localAddress });
     return { cookie, stat: NlmStatus.GRANTED, sequence: 0 };
   } catch (e) {
     return { cookie, stat: statusOrThrow(e), sequence: 0 };
@@ -51,12 +54,15 @@ export async function shareOp(ctx: NlmContext, peer: RpcPeer, args: NlmShareArgs
 /**
  * XNFS §10.3 NLM_UNSHARE: drop the owner's reservation with these modes
  * (all of the owner's reservations on the file when none match exactly).
+ * A caller without access to the share may still drop its own
+ * reservations, and nothing else.
  */
-export async function unshareOp(ctx: NlmContext, args: NlmShareArgs): Promise<NlmShareRes> {
+export async function unshareOp(ctx: NlmContext, call: RpcCall, args: NlmShareArgs): Promise<NlmShareRes> {
   const cookie = args.cookie;
   try {
-    const t = await ctx.resolve(args.share.fh);
+    const t = await ctx.resolve(call, args.share.fh, 'cleanup');
     const opens = t.lm.findOpens(t.file, shareOwner(args.share));
+    if (t.access === 'none' && opens.length === 0) ctx.refused(call, t.share, 'read');
     const access = accessOf(args.share.access);
     const deny = denyOf(args.share.mode);
     const exact = opens.filter((o) => sameModes(o.access, access) && sameModes(o.deny, deny));
