@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
+import type { AccountLookup, SmbAccount } from '../auth/api.js';
+import { ntHash } from '../auth/ntlm/nt-hash.js';
 import { DEFAULT_SHARE_OPTIONS } from '../core/share.js';
 import type { Logger } from '../observability/logger.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
@@ -10,6 +12,16 @@ import { TokenService } from './auth/tokens.js';
 import type { ServerConfig, ShareConfig } from './config.js';
 import { ControlPlaneError, conflict, invalid, notFound } from './errors.js';
 import { PermissionIndex } from './permissions.js';
+import {
+  STORE_TYPES,
+  StoreSettingsError,
+  checkDurability,
+  checkStoreSettings,
+  onDisk,
+  redactStore,
+  shareBlocksOf,
+  shareMetadataOf,
+} from './store-settings.js';
 import type { Runtime } from './runtime.js';
 import {
   PERMISSION_LEVELS,
@@ -24,6 +36,7 @@ import {
   type ShareRecord,
   type StoreKind,
   type StoreRecord,
+  type StoreSettings,
   type UserRecord,
 } from './store/types.js';
 
@@ -68,7 +81,6 @@ export interface Tokens {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
-const STORE_TYPES: Record<StoreKind, readonly string[]> = { metadata: ['memory', 'lmdb'], block: ['memory', 'fs'] };
 const ADAPTERS = ['nfs'] as const;
 const SETTING_JWT_SECRET = 'jwt.secret';
 
@@ -112,9 +124,19 @@ function checkNetworks(list: readonly string[]): void {
   }
 }
 
-/** Directory name of a share inside a store directory ("/a/b" → "a_b"), as config.ts names default paths. */
-function shareDirName(name: string): string {
-  return name.replace(/^\/+/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'root';
+/** The stored form of a password's NT hash (MS-NLMP §3.3.1), kept beside the argon2id hash for SMB. */
+function ntHashHex(password: string): string {
+  return ntHash(password).toString('hex');
+}
+
+/** A settings error as the API reports it (400, naming the field). */
+function settingsChecked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof StoreSettingsError) throw invalid(e.message);
+    throw e;
+  }
 }
 
 /**
@@ -167,6 +189,7 @@ export class ControlPlane {
       await this.store.createUser({
         name: 'admin',
         passwordHash: await hashPassword(password),
+        ntHash: ntHashHex(password),
         role: 'admin',
         uid: 0,
         gid: 0,
@@ -311,6 +334,7 @@ export class ControlPlane {
     if (next === current) throw invalid('newPassword: must differ from the current password');
     const updated = await this.store.updateUser(name, {
       passwordHash: await hashPassword(next),
+      ntHash: ntHashHex(next),
       mustChangePassword: false,
     });
     if (name === 'admin') await rm(this.initialPasswordFile(), { force: true });
@@ -357,6 +381,7 @@ export class ControlPlane {
       const u = await this.store.createUser({
         name: input.name,
         passwordHash: await hashPassword(input.password),
+        ntHash: ntHashHex(input.password),
         role: input.role ?? 'user',
         uid: input.uid,
         gid: input.gid ?? input.uid,
@@ -387,7 +412,11 @@ export class ControlPlane {
       gid: patch.gid,
       enabled: patch.enabled,
       ...(patch.password !== undefined
-        ? { passwordHash: await hashPassword(patch.password), mustChangePassword: true }
+        ? {
+            passwordHash: await hashPassword(patch.password),
+            ntHash: ntHashHex(patch.password),
+            mustChangePassword: true,
+          }
         : {}),
     });
     await this.reloadPermissions();
@@ -400,6 +429,34 @@ export class ControlPlane {
     if (!(await this.store.deleteUser(name))) throw notFound(`user ${name}`);
     await this.reloadPermissions();
   }
+
+  /**
+   * SMB's view of a user (src/auth/api.ts): the name the client sent,
+   * matched case-insensitively as Windows does (an exact match wins when
+   * names differ only in case; otherwise an ambiguous name finds nobody);
+   * the domain is not checked. Undefined for unknown users and for users
+   * whose password was set before NT hashes were kept (they must set it again).
+   */
+  readonly smbAccountLookup: AccountLookup = async (user: string): Promise<SmbAccount | undefined> => {
+    let u = await this.store.getUser(user);
+    if (!u) {
+      const lower = user.toLowerCase();
+      const matches = (await this.store.listUsers()).filter((x) => x.name.toLowerCase() === lower);
+      if (matches.length !== 1) return undefined;
+      u = matches[0];
+    }
+    if (u.ntHash === undefined || !/^[0-9a-f]{32}$/i.test(u.ntHash)) return undefined;
+    const name = u.name;
+    const groups = (await this.store.listGroups()).filter((g) => g.members.includes(name));
+    return {
+      name,
+      ntHash: Buffer.from(u.ntHash, 'hex'),
+      uid: u.uid,
+      gid: u.gid,
+      gids: groups.map((g) => g.gid),
+      enabled: u.enabled,
+    };
+  };
 
   async listGroups(): Promise<GroupRecord[]> {
     return this.store.listGroups();
@@ -468,28 +525,44 @@ export class ControlPlane {
 
   // ---- stores ---------------------------------------------------------
 
+  /** Stores as the API shows them: S3 secret keys and postgres passwords read "***". */
   async listStores(kind: StoreKind): Promise<StoreRecord[]> {
-    return this.store.listStores(kind);
+    return (await this.store.listStores(kind)).map(redactStore);
   }
 
   async getStore(kind: StoreKind, name: string): Promise<StoreRecord> {
     const s = await this.store.getStore(kind, name);
     if (!s) throw notFound(`${kind} store ${name}`);
-    return s;
+    return redactStore(s);
   }
 
-  async createStore(input: { kind: StoreKind; name: string; type: string; path?: string }): Promise<StoreRecord> {
+  /**
+   * Create a named store (docs/control-plane.md "Stores"); its settings are
+   * validated like a share's stores in the configuration file. Returns the
+   * redacted view.
+   */
+  async createStore(input: {
+    kind: StoreKind;
+    name: string;
+    type: string;
+    path?: string;
+    settings?: StoreSettings;
+  }): Promise<StoreRecord> {
     checkName('store', input.name);
     if (!STORE_TYPES[input.kind].includes(input.type)) {
-      throw invalid(`type: ${input.kind} stores are ${STORE_TYPES[input.kind].join(' or ')}`);
+      throw invalid(`type: ${input.kind} stores are ${STORE_TYPES[input.kind].join(', ')}`);
     }
-    const onDisk = input.type !== 'memory';
-    if (!onDisk && input.path !== undefined) throw invalid('path: only for on-disk store types');
+    const disk = onDisk(input.type);
+    if (!disk && input.path !== undefined) throw invalid(`path: not used by type ${input.type}`);
     if (input.path !== undefined && !input.path.startsWith('/')) throw invalid('path: must be absolute');
+    const settings = settingsChecked(() => checkStoreSettings(input.kind, input.type, input.settings));
     const rec: StoreRecord = { kind: input.kind, name: input.name, type: input.type };
-    if (onDisk) rec.path = input.path ?? join(this.config.dataDir, `${input.kind}-stores`, input.name);
+    if (disk) rec.path = input.path ?? join(this.config.dataDir, `${input.kind}-stores`, input.name);
+    if (settings) rec.settings = settings;
     try {
-      return await this.store.createStore(rec);
+      const stored = await this.store.createStore(rec);
+      this.logger.info({ kind: input.kind, store: input.name, type: input.type }, 'store created');
+      return redactStore(stored);
     } catch (e) {
       if (e instanceof StoreConflictError) throw conflict(e.message);
       throw e;
@@ -527,6 +600,7 @@ export class ControlPlane {
         anonGid: sc.anonGid,
         requirePrivilegedPort: sc.requirePrivilegedPort,
         allowedClients: sc.allowedClients,
+        ...(sc.durability === undefined ? {} : { durability: sc.durability }),
       },
       exported: this.runtime.shares.byName(sc.name) !== undefined,
     };
@@ -557,18 +631,34 @@ export class ControlPlane {
     return this.apiShareView(r);
   }
 
-  /** The runtime configuration of an API share (public: the multi-node sync uses it): its stores' directories plus a subdirectory per share. */
+  /**
+   * The runtime configuration of an API share (public: the multi-node sync
+   * uses it): its stores' directories plus a subdirectory per share, a
+   * postgres namespace keyed by the share's name, an S3 prefix per share
+   * (store-settings.ts). Throws 404 for a missing store and 400 when the
+   * stores and options do not fit together (as config.ts refuses them).
+   * The result holds the stores' secrets: never log it.
+   */
   async shareConfigOf(r: ShareRecord): Promise<ShareConfig> {
     const meta = await this.store.getStore('metadata', r.metadataStore);
     const blocks = await this.store.getStore('block', r.blockStore);
     if (!meta) throw notFound(`metadata store ${r.metadataStore}`);
     if (!blocks) throw notFound(`block store ${r.blockStore}`);
-    const dir = shareDirName(r.name);
+    // The chunk index outlives the process; memory metadata would reissue
+    // content ids that still name chunks of the previous run (as config.ts).
+    if ((blocks.type === 'tiered' || blocks.type === 's3') && meta.type === 'memory') {
+      throw invalid(
+        `blockStore: ${blocks.type} store ${blocks.name} needs persistent metadata (an lmdb or postgres metadata store)`,
+      );
+    }
+    const { durability, ...options } = r.options;
+    if (durability !== undefined) settingsChecked(() => checkDurability(durability, blocks.type));
     return {
       name: r.name,
-      metadata: meta.type === 'lmdb' ? { type: 'lmdb', path: join(meta.path!, dir) } : { type: 'memory' },
-      blocks: blocks.type === 'fs' ? { type: 'fs', path: join(blocks.path!, dir) } : { type: 'memory' },
-      ...r.options,
+      metadata: shareMetadataOf(meta, r.name),
+      blocks: shareBlocksOf(blocks, r.name),
+      ...options,
+      ...(durability === undefined ? {} : { durability }),
       rootMode: 0o1777,
     };
   }
@@ -588,6 +678,7 @@ export class ControlPlane {
       anonGid: input.anonGid ?? d.anonGid,
       requirePrivilegedPort: input.requirePrivilegedPort ?? d.requirePrivilegedPort,
       allowedClients: input.allowedClients ?? [],
+      ...(input.durability === undefined ? {} : { durability: input.durability }),
     };
     checkNetworks(options.allowedClients);
     const rec: ShareRecord = {
@@ -634,6 +725,22 @@ export class ControlPlane {
     for (const [k, v] of Object.entries(patch))
       if (v !== undefined) (options as unknown as Record<string, unknown>)[k] = v;
     checkNetworks(options.allowedClients);
+    if (patch.durability !== undefined && patch.durability !== (cur.options.durability ?? 'local-durable')) {
+      const blocks = await this.store.getStore('block', cur.blockStore);
+      settingsChecked(() => checkDurability(patch.durability, blocks?.type ?? 'memory'));
+      // The mode is fixed when the block store opens; switching it live would
+      // mean closing and reopening the share's stores under its clients
+      // (in-flight requests STALE, NLM locks back to grace), so it is refused.
+      if (this.runtime.shares.byName(name)) {
+        throw new ControlPlaneError(
+          409,
+          'SHARE_REEXPORT_REQUIRED',
+          `share ${name} is exported: its durability cannot change while clients use it. ` +
+            'Delete the share and create it again on the same stores with the new durability ' +
+            '(its data is kept; its permissions must be granted again)',
+        );
+      }
+    }
     const updated = await this.store.updateShareOptions(name, options);
     this.runtime.updateShareOptions(name, options);
     this.logger.info({ share: name, options }, 'share options updated');

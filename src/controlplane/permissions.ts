@@ -47,6 +47,33 @@ export class PermissionIndex {
       }
       return r;
     };
+    // The API asks by user name (share admins, docs/control-plane.md "Share administrators").
+    const byName = new Map<string, Map<string, PermissionLevel>>();
+    const nameRules = (share: string) => {
+      let m = byName.get(share);
+      if (!m) byName.set(share, (m = new Map()));
+      return m;
+    };
+    const explicit = new Set<string>();
+    for (const p of permissions) {
+      if (p.kind !== 'user') continue;
+      const u = userByName.get(p.principal);
+      if (!u) continue;
+      nameRules(p.share).set(u.name, u.enabled ? p.level : 'none');
+      explicit.add(`${p.share}\0${u.name}`);
+    }
+    for (const p of permissions) {
+      if (p.kind !== 'group') continue;
+      for (const m of groupByName.get(p.principal)?.members ?? []) {
+        const u = userByName.get(m);
+        if (!u || explicit.has(`${p.share}\0${u.name}`)) continue;
+        const rules = nameRules(p.share);
+        const level = u.enabled ? p.level : 'none';
+        const cur = rules.get(u.name);
+        if (cur === undefined || RANK[level] > RANK[cur]) rules.set(u.name, level);
+      }
+    }
+    this.byName = byName;
     // Group rows apply to members (by uid) as well as to callers presenting the gid.
     const memberGroupLevels = new Map<string, Map<number, PermissionLevel>>();
     for (const p of permissions) {
@@ -77,6 +104,17 @@ export class PermissionIndex {
   }
 
   private memberLevels = new Map<string, Map<number, PermissionLevel>>();
+  private byName = new Map<string, Map<string, PermissionLevel>>();
+
+  /**
+   * A control-plane user's level on a share by name (for the API): their own
+   * row decides, else the highest row of a group they are a member of; none
+   * for disabled users and users without a row. Unlike NFS, an open share
+   * (no rows) grants nothing here: API rights are never implicit.
+   */
+  userLevel(share: string, user: string): PermissionLevel {
+    return this.byName.get(share)?.get(user) ?? 'none';
+  }
 
   /** Is the share restricted (has at least one permission row)? */
   restricted(share: string): boolean {

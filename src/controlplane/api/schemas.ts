@@ -40,12 +40,52 @@ export const Permission = Type.Object({
   level: Level,
 });
 
+const S3Settings = Type.Object(
+  {
+    bucket: Type.String({ minLength: 1, maxLength: 255 }),
+    prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    endpoint: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+    region: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    forcePathStyle: Type.Optional(Type.Boolean()),
+    accessKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    secretAccessKey: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1024, description: 'write-only: shown as "***"' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Type-specific store settings (docs/control-plane.md "Stores"). */
+export const StoreSettings = Type.Object(
+  {
+    url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description: 'postgres: postgres:// URL; a password in it is shown as "***"',
+      }),
+    ),
+    schema: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'postgres: default dittofs' })),
+    chunkSize: Type.Optional(Type.Integer({ description: 'tiered/s3: bytes, 4096 to 16 MiB, default 1 MiB' })),
+    localBudgetBytes: Type.Optional(Type.Integer({ description: 'tiered/s3: local-tier bytes before eviction' })),
+    s3: Type.Optional(S3Settings),
+  },
+  { additionalProperties: false },
+);
+
 export const Store = Type.Object({
   kind: Type.Union([Type.Literal('metadata'), Type.Literal('block')]),
   name: Type.String(),
   type: Type.String(),
   path: Type.Optional(Type.String()),
+  settings: Type.Optional(StoreSettings),
 });
+
+export const Durability = Type.Union([
+  Type.Literal('writeback'),
+  Type.Literal('local-durable'),
+  Type.Literal('remote'),
+]);
 
 export const ShareOptions = {
   readOnly: Type.Boolean(),
@@ -55,6 +95,8 @@ export const ShareOptions = {
   anonGid: Id32,
   requirePrivilegedPort: Type.Boolean(),
   allowedClients: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 256 }),
+  /** Absent: local-durable. */
+  durability: Type.Optional(Durability),
 };
 
 export const Share = Type.Object({

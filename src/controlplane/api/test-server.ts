@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '../../observability/logger.js';
 import { parseConfig } from '../config.js';
 import { startServer, type DittoServer } from '../server.js';
 import type { Api } from './server.js';
@@ -21,7 +22,10 @@ export interface ApiFixture {
  * An in-process server for API tests: memory stores, NFS and API on free
  * ports of 127.0.0.1, control-plane database in memory, admin logged in.
  */
-export async function startApiFixture(extra: Record<string, unknown> = {}): Promise<ApiFixture> {
+export async function startApiFixture(
+  extra: Record<string, unknown> = {},
+  opts: { logger?: Logger } = {},
+): Promise<ApiFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dfs-api-'));
   const config = parseConfig(
     {
@@ -35,7 +39,7 @@ export async function startApiFixture(extra: Record<string, unknown> = {}): Prom
     },
     { dataDir },
   );
-  const server = await startServer(config, { adminPassword: ADMIN_PASSWORD });
+  const server = await startServer(config, { adminPassword: ADMIN_PASSWORD, logger: opts.logger });
   const api = server.api!;
   const login = await api.inject({
     method: 'POST',

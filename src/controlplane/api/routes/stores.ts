@@ -1,6 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { ControlPlane } from '../../controlplane.js';
-import { Name, Store, authErrors } from '../schemas.js';
+import { Name, Store, StoreSettings, authErrors } from '../schemas.js';
 import type { Api } from '../server.js';
 
 const Kind = Type.Union([Type.Literal('metadata'), Type.Literal('block')]);
@@ -25,13 +25,14 @@ export function registerStoreRoutes(app: Api, cp: ControlPlane): void {
       schema: {
         tags: ['stores'],
         description:
-          'Create a store: metadata types memory | lmdb, block types memory | fs. On-disk stores keep one subdirectory per share under path (default dataDir/<kind>-stores/<name>).',
+          'Create a store: metadata types memory | lmdb | postgres (settings url, schema), block types memory | fs | tiered | s3 (settings chunkSize, localBudgetBytes; s3 also settings.s3 with at least bucket). On-disk stores keep one subdirectory per share under path (default dataDir/<kind>-stores/<name>). Secrets (settings.s3.secretAccessKey, a password in settings.url) are never shown back: they read "***".',
         params: Type.Object({ kind: Kind }),
         body: Type.Object(
           {
             name: Name,
             type: Type.String({ minLength: 1, maxLength: 32 }),
             path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+            settings: Type.Optional(StoreSettings),
           },
           { additionalProperties: false },
         ),
