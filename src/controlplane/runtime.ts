@@ -16,6 +16,8 @@ import type { ServerConfig, ShareConfig } from './config.js';
 import { MutableShareRegistry } from './share-registry.js';
 import { openShareStores } from './stores.js';
 import { Locking } from './locking.js';
+import { ContentReclaim } from '../core/fsck/reclaim.js';
+import { Counter } from 'prom-client';
 
 const PROG_PORTMAP = 100000;
 const PROG_NFS = 100003;
@@ -40,6 +42,8 @@ export class Runtime {
   private readonly stores = new Map<string, { meta: MetadataStore; blocks: BlockStore }>();
   /** Lock managers, NLM and NSM (see locking.ts). */
   private locking?: Locking;
+  /** Per share: the background reclaim of content a crash left unreferenced (core/fsck/reclaim.ts). */
+  private readonly reclaims = new Map<string, ContentReclaim>();
 
   constructor(
     readonly config: ServerConfig,
@@ -197,7 +201,36 @@ export class Runtime {
       },
     };
     this.shares.add(share);
+    // Content a crash left unreferenced: reclaimed in the background, serving does not wait.
+    // Memory metadata persists nothing (its fs content was wiped above); a read-only share is left as is.
+    if (sc.metadata.type !== 'memory' && !sc.readOnly) this.startReclaim(sc.name, meta, blocks);
     return share;
+  }
+
+  private startReclaim(name: string, meta: MetadataStore, blocks: BlockStore): void {
+    const counter =
+      (this.metrics.registry.getSingleMetric('dfs_content_reclaimed_total') as Counter<'share'> | undefined) ??
+      new Counter({
+        name: 'dfs_content_reclaimed_total',
+        help: 'Content ids a crash left unreferenced, deleted by the reclaim at share start, by share',
+        labelNames: ['share'],
+        registers: [this.metrics.registry],
+      });
+    const reclaim = new ContentReclaim({
+      meta,
+      blocks,
+      logger: this.logger.child({ share: name, component: 'reclaim' }),
+      onDone: (r) => counter.inc({ share: name }, r.reclaimed),
+    });
+    this.reclaims.set(name, reclaim);
+    void reclaim.done.finally(() => {
+      if (this.reclaims.get(name) === reclaim) this.reclaims.delete(name);
+    });
+  }
+
+  /** Wait for the background reclaim of a share (tests, tools); resolves at once when none runs. */
+  async reclaimDone(name: string): Promise<void> {
+    await this.reclaims.get(name)?.done;
   }
 
   /**
@@ -219,6 +252,7 @@ export class Runtime {
     const share = this.shares.remove(name);
     if (!share) return false;
     await this.locking?.removeShare(share.id);
+    await this.reclaims.get(name)?.stop();
     const stores = this.stores.get(name);
     this.stores.delete(name);
     if (stores) {
@@ -233,6 +267,7 @@ export class Runtime {
     await this.stopNfs();
     await this.locking?.close();
     for (const s of this.shares.list()) this.shares.remove(s.name);
+    for (const r of [...this.reclaims.values()]) await r.stop();
     for (const { meta, blocks } of this.stores.values()) {
       await blocks.close();
       await meta.close();

@@ -10,3 +10,4 @@ export {
   type Severity,
 } from './problems.js';
 export { LOST_AND_FOUND } from './repair.js';
+export { ContentReclaim, reclaimOrphanedContent, type ReclaimOptions, type ReclaimResult } from './reclaim.js';
