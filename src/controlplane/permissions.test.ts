@@ -59,3 +59,29 @@ describe('share permissions for NFS callers', () => {
     expect(i2.authorize(share('/r'), sys(9999), { address: '' })).toBe('write');
   });
 });
+
+describe('share levels of control-plane users by name (API share admins)', () => {
+  const idx = new PermissionIndex();
+  idx.rebuild(users, groups, [
+    { share: '/a', kind: 'group', principal: 'staff', level: 'admin' },
+    { share: '/a', kind: 'user', principal: 'alice', level: 'read' },
+    { share: '/a', kind: 'user', principal: 'carol', level: 'admin' },
+  ]);
+
+  it('a user row decides; otherwise the highest group the user is a member of', () => {
+    expect(idx.userLevel('/a', 'alice')).toBe('read');
+    expect(idx.userLevel('/a', 'bob')).toBe('admin');
+    expect(idx.userLevel('/a', 'carol')).toBe('admin');
+  });
+
+  it('disabled users, strangers, other shares and open shares grant nothing', () => {
+    expect(idx.userLevel('/a', 'dave')).toBe('none');
+    expect(idx.userLevel('/a', 'nobody')).toBe('none');
+    expect(idx.userLevel('/b', 'carol')).toBe('none');
+    expect(idx.restricted('/b')).toBe(false);
+  });
+
+  it('admin is read-write for NFS', () => {
+    expect(idx.authorize(share('/a'), sys(1002), { address: '' })).toBe('write');
+  });
+});
