@@ -2,47 +2,18 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { adapterOf, shareOf, storeOf, userOf, type ShareRow, type StoreRow, type UserRow } from './rows.js';
 import {
   StoreConflictError,
   type AdapterRecord,
   type ControlPlaneStore,
   type GroupRecord,
   type PermissionRecord,
-  type Role,
   type ShareRecord,
   type StoreKind,
   type StoreRecord,
-  type StoreSettings,
   type UserRecord,
 } from './types.js';
-
-interface UserRow {
-  name: string;
-  password_hash: string;
-  role: string;
-  uid: number;
-  gid: number;
-  enabled: number;
-  must_change_password: number;
-  token_version: number;
-  created_at: string;
-  nt_hash: string | null;
-}
-
-function userOf(r: UserRow): UserRecord {
-  return {
-    name: r.name,
-    passwordHash: r.password_hash,
-    role: r.role as Role,
-    uid: r.uid,
-    gid: r.gid,
-    enabled: r.enabled === 1,
-    mustChangePassword: r.must_change_password === 1,
-    tokenVersion: r.token_version,
-    createdAt: r.created_at,
-    ...(r.nt_hash === null ? {} : { ntHash: r.nt_hash }),
-  };
-}
 
 function isUniqueViolation(e: unknown): boolean {
   return (
@@ -334,14 +305,18 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
   }
 
   async listAdapters(): Promise<AdapterRecord[]> {
-    return (this.db.prepare('SELECT name, enabled, port FROM adapters ORDER BY name').all() as AdapterRow[]).map(
-      adapterOf,
-    );
+    return (
+      this.db.prepare('SELECT name, enabled, port FROM adapters ORDER BY name').all() as {
+        name: string;
+        enabled: number;
+        port: number | null;
+      }[]
+    ).map(adapterOf);
   }
 
   async getAdapter(name: string): Promise<AdapterRecord | undefined> {
     const r = this.db.prepare('SELECT name, enabled, port FROM adapters WHERE name = ?').get(name) as
-      AdapterRow | undefined;
+      { name: string; enabled: number; port: number | null } | undefined;
     return r && adapterOf(r);
   }
 
@@ -357,47 +332,4 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-}
-
-interface StoreRow {
-  kind: StoreKind;
-  name: string;
-  type: string;
-  path: string | null;
-  settings: string | null;
-}
-
-function storeOf(r: StoreRow): StoreRecord {
-  const out: StoreRecord = { kind: r.kind, name: r.name, type: r.type };
-  if (r.path !== null) out.path = r.path;
-  if (r.settings !== null) out.settings = JSON.parse(r.settings) as StoreSettings;
-  return out;
-}
-
-interface ShareRow {
-  name: string;
-  metadata_store: string;
-  block_store: string;
-  options: string;
-  created_at: string;
-}
-
-function shareOf(r: ShareRow): ShareRecord {
-  return {
-    name: r.name,
-    metadataStore: r.metadata_store,
-    blockStore: r.block_store,
-    options: JSON.parse(r.options) as ShareRecord['options'],
-    createdAt: r.created_at,
-  };
-}
-
-interface AdapterRow {
-  name: string;
-  enabled: number;
-  port: number | null;
-}
-
-function adapterOf(r: AdapterRow): AdapterRecord {
-  return { name: r.name, enabled: r.enabled === 1, port: r.port };
 }

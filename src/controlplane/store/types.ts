@@ -108,6 +108,18 @@ export interface AdapterRecord {
   port: number | null;
 }
 
+/** What a change touched (the payload of a cluster notification; never a value, so never a secret). */
+export type ChangeTopic = 'settings' | 'users' | 'groups' | 'permissions' | 'stores' | 'shares' | 'adapters';
+
+export interface StoreChange {
+  /** `resync`: notifications may have been missed (the watch reconnected); reload everything. */
+  topic: ChangeTopic | 'resync';
+  /** The share, user, group, store, adapter or setting key, when one thing changed. */
+  name?: string;
+  /** Made through this store object (this node) rather than another node. */
+  local: boolean;
+}
+
 export class StoreConflictError extends Error {
   constructor(message: string) {
     super(message);
@@ -161,6 +173,14 @@ export interface ControlPlaneStore {
   listAdapters(): Promise<AdapterRecord[]>;
   getAdapter(name: string): Promise<AdapterRecord | undefined>;
   putAdapter(a: AdapterRecord): Promise<AdapterRecord>;
+
+  /**
+   * Databases shared by several nodes: call `onChange` after every change
+   * committed by any node (docs/control-plane.md "Several nodes"). Resolves
+   * once listening; the returned function stops watching. Absent for
+   * single-node databases (SQLite).
+   */
+  watch?(onChange: (change: StoreChange) => void): Promise<() => Promise<void>>;
 
   close(): Promise<void>;
 }
