@@ -1,0 +1,210 @@
+import { ACCESS_MODIFY, ACCESS_READ } from '../../../core/vfs/api.js';
+import type { Inode } from '../../../core/types.js';
+import {
+  DELETE,
+  Disposition,
+  FILE_ALL_ACCESS,
+  FILE_APPEND_DATA,
+  FILE_CREATED,
+  FILE_DELETE_ON_CLOSE,
+  FILE_DIRECTORY_FILE,
+  FILE_EXECUTE,
+  FILE_NON_DIRECTORY_FILE,
+  FILE_OPENED,
+  FILE_OVERWRITTEN,
+  FILE_READ_ATTRIBUTES,
+  FILE_READ_DATA,
+  FILE_READ_EA,
+  FILE_SUPERSEDED,
+  FILE_WRITE_ATTRIBUTES,
+  FILE_WRITE_DATA,
+  FILE_WRITE_EA,
+  GENERIC_ALL,
+  GENERIC_EXECUTE,
+  GENERIC_READ,
+  GENERIC_WRITE,
+  MAXIMUM_ALLOWED,
+  READ_CONTROL,
+  SYNCHRONIZE,
+  WRITE_ACCESS_MASK,
+} from '../constants.js';
+import { allocationSize, endOfFile, fileAttributes, writeTimes } from '../fscc.js';
+import { ok, type Smb2Reply, type Smb2Request } from '../handler.js';
+import { lookupOptional, resolveParent, splitPath } from '../paths.js';
+import type { Open, Tree } from '../state.js';
+import { NtStatusError, Status } from '../status.js';
+import { SmbReader, SmbWriter, Smb2DecodeError, sliceAt, utf16 } from '../wire.js';
+
+/** MS-SMB2 §2.2.13.1.1: the generic rights mapped to file rights (as Windows maps them for files). */
+const FILE_GENERIC_READ = READ_CONTROL | SYNCHRONIZE | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA;
+const FILE_GENERIC_WRITE =
+  READ_CONTROL | SYNCHRONIZE | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA;
+const FILE_GENERIC_EXECUTE = READ_CONTROL | SYNCHRONIZE | FILE_READ_ATTRIBUTES | FILE_EXECUTE;
+
+/** Mode of files and directories created over SMB (Samba's defaults "create mask 0744"/"directory mask 0755", group-readable). */
+const NEW_FILE_MODE = 0o644;
+const NEW_DIR_MODE = 0o755;
+
+function mapAccess(desired: number, tree: Tree): number {
+  let a = desired & 0x01ffffff & ~MAXIMUM_ALLOWED;
+  if (desired & GENERIC_READ) a |= FILE_GENERIC_READ;
+  if (desired & GENERIC_WRITE) a |= FILE_GENERIC_WRITE;
+  if (desired & GENERIC_EXECUTE) a |= FILE_GENERIC_EXECUTE;
+  if (desired & GENERIC_ALL) a |= FILE_ALL_ACCESS;
+  if (desired & MAXIMUM_ALLOWED) a |= tree.maximalAccess;
+  return a;
+}
+
+/**
+ * MS-SMB2 §2.2.13.2: walk the create contexts only to check they lie inside
+ * the message; none is acted on yet (no leases, durable handles or
+ * MxAc/QFid answers), which §3.3.5.9 allows.
+ */
+function checkCreateContexts(msg: Buffer, offset: number, length: number): void {
+  if (length === 0) return;
+  const all = sliceAt(msg, offset, length);
+  let pos = 0;
+  for (;;) {
+    const r = new SmbReader(all, pos);
+    const next = r.u32();
+    const nameOffset = r.u16();
+    const nameLength = r.u16();
+    r.skip(2);
+    const dataOffset = r.u16();
+    const dataLength = r.u32();
+    const end = next === 0 ? all.length : next;
+    sliceAt(all.subarray(pos, pos + end), nameOffset, nameLength);
+    sliceAt(all.subarray(pos, pos + end), dataOffset, dataLength);
+    if (next === 0) return;
+    if (next % 8 !== 0 || pos + next >= all.length) throw new Smb2DecodeError('bad create context chain');
+    pos += next;
+  }
+}
+
+/** MS-SMB2 §3.3.5.9: CREATE. No oplocks or leases are granted (OplockLevel NONE). */
+export async function create(req: Smb2Request): Promise<Smb2Reply> {
+  const r = req.body(57);
+  r.skip(1);
+  r.u8(); // RequestedOplockLevel: every open gets SMB2_OPLOCK_LEVEL_NONE.
+  const impersonation = r.u32();
+  r.skip(16);
+  const desired = r.u32();
+  r.u32(); // FileAttributes: mapped from the mode, not stored.
+  r.u32(); // ShareAccess: share modes are not enforced yet.
+  const disposition = r.u32();
+  const options = r.u32();
+  const nameOffset = r.u16();
+  const nameLength = r.u16();
+  const ctxOffset = r.u32();
+  const ctxLength = r.u32();
+  const name = utf16(sliceAt(req.msg, nameOffset, nameLength));
+  checkCreateContexts(req.msg, ctxOffset, ctxLength);
+
+  if (impersonation > 3 || disposition > Disposition.OVERWRITE_IF) throw new NtStatusError(Status.INVALID_PARAMETER);
+  const wantDir = (options & FILE_DIRECTORY_FILE) !== 0;
+  const wantFile = (options & FILE_NON_DIRECTORY_FILE) !== 0;
+  if (wantDir && wantFile) throw new NtStatusError(Status.INVALID_PARAMETER, 'both DIRECTORY and NON_DIRECTORY');
+  const tree = req.tree!;
+  const share = tree.share;
+  // IPC$: no named pipes are served.
+  if (!share) throw new NtStatusError(Status.OBJECT_NAME_NOT_FOUND, 'no pipes on IPC$');
+  let access = mapAccess(desired, tree);
+  const deleteOnClose = (options & FILE_DELETE_ON_CLOSE) !== 0;
+  // MS-FSCC/Windows: DELETE_ON_CLOSE without DELETE access is invalid.
+  if (deleteOnClose && !(access & DELETE))
+    throw new NtStatusError(Status.INVALID_PARAMETER, 'DELETE_ON_CLOSE without DELETE');
+  if (tree.access !== 'write') {
+    if (desired & MAXIMUM_ALLOWED) access &= ~WRITE_ACCESS_MASK;
+    if (access & WRITE_ACCESS_MASK) throw new NtStatusError(Status.ACCESS_DENIED, 'read-only tree');
+  }
+
+  const { vfs } = share;
+  const cred = tree.cred;
+  const components = splitPath(name);
+  const root = vfs.root();
+  let parent: number | undefined;
+  let last = '';
+  let attr: Inode | undefined;
+  if (components.length === 0) {
+    attr = await vfs.getattr(root);
+  } else {
+    parent = await resolveParent(vfs, cred, root, components);
+    last = components[components.length - 1];
+    attr = await lookupOptional(vfs, cred, parent, last);
+  }
+
+  let action: number;
+  if (attr) {
+    if (disposition === Disposition.CREATE) throw new NtStatusError(Status.OBJECT_NAME_COLLISION);
+    if (attr.type === 'dir' && wantFile) throw new NtStatusError(Status.FILE_IS_A_DIRECTORY);
+    if (attr.type !== 'dir' && wantDir) throw new NtStatusError(Status.NOT_A_DIRECTORY);
+    await checkAccess(req, attr, access);
+    if (
+      disposition === Disposition.SUPERSEDE ||
+      disposition === Disposition.OVERWRITE ||
+      disposition === Disposition.OVERWRITE_IF
+    ) {
+      if (attr.type === 'dir') throw new NtStatusError(Status.INVALID_PARAMETER, 'overwrite of a directory');
+      attr = (await vfs.setattr(cred, attr.id, { size: 0 })).after;
+      action = disposition === Disposition.SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+    } else {
+      action = FILE_OPENED;
+    }
+  } else {
+    if (disposition === Disposition.OPEN || disposition === Disposition.OVERWRITE) {
+      throw new NtStatusError(Status.OBJECT_NAME_NOT_FOUND);
+    }
+    if (tree.access !== 'write') throw new NtStatusError(Status.ACCESS_DENIED, 'read-only tree');
+    const made = wantDir
+      ? await vfs.mkdir(cred, parent!, last, { mode: NEW_DIR_MODE })
+      : await vfs.create(cred, parent!, last, { kind: 'guarded', set: { mode: NEW_FILE_MODE } });
+    attr = made.obj;
+    action = FILE_CREATED;
+  }
+
+  const fid = req.conn.server.newFileId();
+  const open: Open = {
+    persistentId: fid,
+    volatileId: fid,
+    session: req.session!,
+    tree,
+    id: attr.id,
+    generation: attr.generation,
+    isDir: attr.type === 'dir',
+    parent,
+    name: last,
+    path: components.join('\\'),
+    grantedAccess: access,
+    deleteOnClose,
+    position: 0,
+    written: false,
+  };
+  if (deleteOnClose && open.isDir && !(await isEmptyDir(open))) {
+    throw new NtStatusError(Status.DIRECTORY_NOT_EMPTY);
+  }
+  req.conn.opens.set(fid, open);
+  req.createdFileId = { persistent: fid, volatile: fid };
+
+  const w = new SmbWriter(88);
+  w.u16(89).u8(0).u8(0).u32(action);
+  writeTimes(w, attr);
+  w.u64(allocationSize(attr)).u64(endOfFile(attr)).u32(fileAttributes(attr)).u32(0);
+  w.u64(fid).u64(fid).u32(0).u32(0);
+  return ok(w.result());
+}
+
+/** Check the data access asked for against the POSIX permissions (the VFS checks the rest per operation). */
+async function checkAccess(req: Smb2Request, attr: Inode, access: number): Promise<void> {
+  const { vfs } = req.tree!.share!;
+  let need = 0;
+  if (access & (FILE_READ_DATA | FILE_EXECUTE)) need |= ACCESS_READ;
+  if (access & (FILE_WRITE_DATA | FILE_APPEND_DATA)) need |= ACCESS_MODIFY;
+  if (need === 0) return;
+  const { granted } = await vfs.access(req.tree!.cred, attr.id, need);
+  if ((granted & need) !== need) throw new NtStatusError(Status.ACCESS_DENIED);
+}
+
+export async function isEmptyDir(open: Open): Promise<boolean> {
+  const res = await open.tree.share!.vfs.readdir(open.tree.cred, open.id, 0, 1);
+  return res.entries.length === 0;
+}
