@@ -32,12 +32,17 @@ export interface VfsApi {
 
   readlink(cred: Credentials, id: FileId): Promise<{ target: string; attr: Inode }>;
 
-  /** Read up to `count` bytes; `eof` when the read reached the end of the file. */
+  /**
+   * Read up to `count` bytes; `eof` when the read reached the end of the file.
+   * `known`: the attributes of `id` the caller read for this same request
+   * (e.g. resolving its handle), so that they are not read a second time.
+   */
   read(
     cred: Credentials,
     id: FileId,
     offset: number,
     count: number,
+    known?: Inode,
   ): Promise<{ data: Buffer; eof: boolean; attr: Inode }>;
 
   /** Write `data` at `offset`; `stable` says what durability the caller asks for. */

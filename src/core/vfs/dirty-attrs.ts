@@ -1,5 +1,6 @@
 import type { DirEntry, FileId, Inode } from '../types.js';
 import type { MetadataReadTx, MetadataWriteTx } from '../../storage/metadata/store.js';
+import { compareTime } from './times.js';
 
 /**
  * Attributes changed by UNSTABLE writes and not persisted yet.
@@ -14,13 +15,19 @@ import type { MetadataReadTx, MetadataWriteTx } from '../../storage/metadata/sto
  * a dirty inode persists the merged record in its own transaction (see
  * {@link OverlayWriteTx}), and COMMIT, stable writes and a timer persist the rest.
  *
- * Each entry is the whole inode as the last UNSTABLE write left it, but only
- * the fields such a write changes are laid over the stored record, and only
- * while that record is not newer: a stored `change` above the entry's means a
- * later update (truncate, chmod, ...) already merged it, so the entry is spent.
+ * A read's atime (relatime, see times.ts) is kept here the same way: atime
+ * is not a change (§3.3.6 asks nothing of it), so a READ waits for no
+ * metadata commit either.
+ *
+ * Each entry is the whole inode as the last UNSTABLE write or read left it,
+ * but only the fields such a write changes (size, mtime, ctime, change,
+ * contentId; `sizeTimes`) and a newer atime are laid over the stored record,
+ * and only while that record is not newer: a stored `change` above the
+ * entry's means a later update (truncate, chmod, ...) already merged it, so
+ * the entry is spent.
  */
 export class DirtyAttrs {
-  private readonly byId = new Map<FileId, { ino: Inode; version: number }>();
+  private readonly byId = new Map<FileId, { ino: Inode; version: number; sizeTimes: boolean }>();
   private nextVersion = 1;
 
   get size(): number {
@@ -35,11 +42,22 @@ export class DirtyAttrs {
     return [...this.byId.keys()];
   }
 
-  /** Record `ino` as the in-memory truth of its file's size and times; returns its version. */
-  set(ino: Inode): number {
-    const version = this.nextVersion++;
-    this.byId.set(ino.id, { ino, version });
-    return version;
+  /** Record `ino` (built on the merged inode) as the in-memory truth of its file's size and times. */
+  set(ino: Inode): void {
+    this.byId.set(ino.id, { ino, version: this.nextVersion++, sizeTimes: true });
+  }
+
+  /** Record the atime of `ino` (the merged inode with the new atime), keeping any later write's entry. */
+  touch(ino: Inode): void {
+    const d = this.byId.get(ino.id);
+    if (d !== undefined && d.ino.generation === ino.generation && d.ino.change >= ino.change) {
+      if (compareTime(ino.atime, d.ino.atime) > 0) {
+        d.ino = { ...d.ino, atime: ino.atime };
+        d.version = this.nextVersion++;
+      }
+      return;
+    }
+    this.byId.set(ino.id, { ino, version: this.nextVersion++, sizeTimes: false });
   }
 
   /** The version of `id`'s entry, if any (to drop it later only if no write replaced it meanwhile). */
@@ -58,7 +76,12 @@ export class DirtyAttrs {
     }
     const w = d.ino;
     if (stored.generation !== w.generation || stored.change > w.change) return stored;
-    return { ...stored, size: w.size, mtime: w.mtime, ctime: w.ctime, change: w.change, contentId: w.contentId };
+    let out = stored;
+    if (d.sizeTimes) {
+      out = { ...stored, size: w.size, mtime: w.mtime, ctime: w.ctime, change: w.change, contentId: w.contentId };
+    }
+    if (compareTime(w.atime, stored.atime) > 0) out = { ...out, atime: w.atime };
+    return out;
   }
 
   /** Forget `id`'s entry if it is still `version` (a later write keeps its own). */

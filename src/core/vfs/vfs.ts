@@ -398,11 +398,12 @@ export class Vfs implements VfsApi {
     id: FileId,
     offset: number,
     count: number,
+    known?: Inode,
   ): Promise<{ data: Buffer; eof: boolean; attr: Inode }> {
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(count) || count < 0) {
       throw new FsError('INVAL');
     }
-    let attr = await this.getattr(id);
+    let attr = known !== undefined && known.id === id ? known : await this.getattr(id);
     requireRegular(attr);
     requireDataAccess(cred, attr, MAY_READ);
     const size = attr.size;
@@ -412,8 +413,8 @@ export class Vfs implements VfsApi {
     else if (attr.contentId === undefined) data = Buffer.alloc(n);
     else data = await this.blocks.read(attr.contentId, offset, n);
     const now = this.clock();
-    if (!this.readOnly && atimeDue(attr.atime, attr.mtime, attr.ctime, now))
-      attr = await this.touchAtime(id, now, attr);
+    if (!this.readOnly && atimeDue(attr.atime, attr.mtime, attr.ctime, now) && compareTime(attr.atime, now) < 0)
+      attr = this.touchAtime(attr, now);
     return { data, eof: offset + n >= size, attr };
   }
 
@@ -1041,24 +1042,14 @@ export class Vfs implements VfsApi {
     return { obj, dir: { before: d, after } };
   }
 
-  /** relatime atime update after a read (see times.ts); a concurrent removal just skips it. */
-  private async touchAtime(id: FileId, now: Timespec, seen: Inode): Promise<Inode> {
-    try {
-      // On the stored record, not merged with dirty attributes: a read does not make an UNSTABLE
-      // write's size durable, and the in-memory size and times still lay over this atime.
-      const after = await this.meta.update(async (tx) => {
-        const cur = this.dirty.apply(await tx.getInode(id), id);
-        if (cur === undefined) return undefined;
-        if (!atimeDue(cur.atime, cur.mtime, cur.ctime, now) || compareTime(cur.atime, now) >= 0) return cur;
-        const raw = (await tx.getInode(id))!;
-        // atime is not a change: ctime and the change counter stay.
-        await tx.putInode({ ...raw, atime: now });
-        return { ...cur, atime: now };
-      });
-      return after ?? seen;
-    } catch (err) {
-      this.log.warn({ err, id }, 'atime update failed');
-      return seen;
-    }
+  /**
+   * relatime atime update after a read (see times.ts): in memory, persisted
+   * with the file's next update, COMMIT or the flush timer (see dirty-attrs.ts).
+   */
+  private touchAtime(attr: Inode, now: Timespec): Inode {
+    const after = { ...attr, atime: now };
+    this.dirty.touch(after);
+    this.scheduleFlush();
+    return after;
   }
 }

@@ -179,4 +179,32 @@ describe('Vfs size and times of UNSTABLE writes (lmdb metadata, fs blocks)', () 
     }
     expect((await stored(obj.id))?.size).toBe(700);
   });
+
+  it('a READ sets atime in memory (GETATTR sees it), without a commit; flush persists it', async () => {
+    const obj = await newFile();
+    await vfs.write(ALICE, obj.id, 0, Buffer.alloc(10, 1), 'file_sync');
+    const before = (await stored(obj.id))!;
+    await new Promise((r) => setTimeout(r, 5));
+    const r = await vfs.read(ALICE, obj.id, 0, 10);
+    expect(r.attr.atime).not.toEqual(before.atime);
+    expect((await vfs.getattr(obj.id)).atime).toEqual(r.attr.atime);
+    // atime is not a change: ctime and the change counter stay.
+    expect(r.attr.change).toBe(before.change);
+    expect((await stored(obj.id))?.atime).toEqual(before.atime);
+    await vfs.flush();
+    expect((await stored(obj.id))?.atime).toEqual(r.attr.atime);
+    expect((await stored(obj.id))?.change).toBe(before.change);
+  });
+
+  it('an explicit atime set after a READ wins over the in-memory one', async () => {
+    const obj = await newFile();
+    await vfs.write(ALICE, obj.id, 0, Buffer.alloc(10, 1), 'file_sync');
+    await vfs.read(ALICE, obj.id, 0, 10);
+    const t = { sec: 1_000_000, nsec: 7 };
+    await vfs.setattr(ALICE, obj.id, { atime: t });
+    expect((await vfs.getattr(obj.id)).atime).toEqual(t);
+    await vfs.flush();
+    await reopen();
+    expect((await vfs.getattr(obj.id)).atime).toEqual(t);
+  });
 });

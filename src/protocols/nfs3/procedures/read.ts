@@ -28,7 +28,8 @@ export const readProc: Nfs3Procedure = {
         reply.uint32(0);
         return Nfs3Status.OK;
       }
-      const res = await t.vfs.read(t.cred, t.id, offset, count);
+      // The attributes read resolving the handle serve the read too: one metadata snapshot per READ.
+      const res = await t.vfs.read(t.cred, t.id, offset, count, t.attr);
       ctx.onBytes?.('read', res.data.length);
       reply.uint32(Nfs3Status.OK);
       writePostOpAttr(reply, t.fsid, res.attr);
