@@ -3,8 +3,14 @@ import type { Credentials, FileId, Inode } from '../../core/types.js';
 import type { VfsApi } from '../../core/vfs/api.js';
 import { NtStatusError, Status } from './status.js';
 
-/** MS-FSCC §2.1.5.2: characters a file name component may not contain. */
-const INVALID_NAME_CHARS = /[\u0000-\u001f"*/:<>?|]/;
+/** MS-FSCC §2.1.5.2: characters a file name component may not contain (besides controls). */
+const INVALID_NAME_CHARS = /["*/:<>?|]/;
+
+function invalidComponent(c: string): boolean {
+  if (c === '' || c === '.' || c === '..' || INVALID_NAME_CHARS.test(c)) return true;
+  for (let i = 0; i < c.length; i++) if (c.charCodeAt(i) < 0x20) return true;
+  return false;
+}
 
 /**
  * Split a share-relative SMB path ("dir\\file", "" = the share root) into
@@ -20,7 +26,7 @@ export function splitPath(path: string): string[] {
   while (parts.length > 0 && parts[0] === '') parts.shift();
   if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
   for (const c of parts) {
-    if (c === '' || c === '.' || c === '..' || INVALID_NAME_CHARS.test(c)) {
+    if (invalidComponent(c)) {
       throw new NtStatusError(Status.OBJECT_NAME_INVALID, `bad path component in ${path}`);
     }
   }
