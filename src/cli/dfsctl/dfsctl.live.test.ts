@@ -26,12 +26,15 @@ describe('dfsctl against a live server', { timeout: 120_000 }, () => {
   let dir: string;
   let url: string;
 
-  const dfsctl = (args: string[], stdin?: string): Promise<Run> =>
+  const dfsctl = (args: string[], stdin?: string, env: Record<string, string> = {}): Promise<Run> =>
     new Promise((done) => {
       const child = execFile(
         process.execPath,
         [...command, ...args],
-        { cwd: ROOT, env: { ...process.env, DFSCTL_CONFIG: join(dir, 'ctl', 'dfsctl.json'), DFSCTL_PASSWORD: '' } },
+        {
+          cwd: ROOT,
+          env: { ...process.env, DFSCTL_CONFIG: join(dir, 'ctl', 'dfsctl.json'), DFSCTL_PASSWORD: '', ...env },
+        },
         (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       child.stdin!.end(stdin ?? '');
@@ -101,6 +104,71 @@ describe('dfsctl against a live server', { timeout: 120_000 }, () => {
     const json = JSON.parse((await dfsctl(['-o', 'json', 'permission', 'list', '/team'])).stdout);
     expect(json).toEqual([{ share: '/team', kind: 'user', principal: 'alice', level: 'read' }]);
     expect((await dfsctl(['-o', 'yaml', 'user', 'show', 'alice'])).stdout).toMatch(/^name: alice$/m);
+  });
+
+  it('creates a tiered share with a durability mode; a live durability change is refused', async () => {
+    expect((await dfsctl(['store', 'create', 'metadata', 'lm', '--type', 'lmdb'])).code).toBe(0);
+    const tier = await dfsctl([
+      'store',
+      'create',
+      'block',
+      'tier',
+      '--type',
+      'tiered',
+      '--chunk-size',
+      '64k',
+      '--local-budget',
+      '8MiB',
+    ]);
+    expect(tier.code, tier.stderr).toBe(0);
+    expect(tier.stdout).toMatch(/tier\s.*tiered.*chunk=65536 budget=8388608/);
+    const made = await dfsctl([
+      'share',
+      'create',
+      '/fast',
+      '--metadata',
+      'lm',
+      '--blocks',
+      'tier',
+      '--durability',
+      'writeback',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/\/fast\s.*writeback/);
+    const rec = await server.controlPlane.store.getShare('/fast');
+    const sc = await server.controlPlane.shareConfigOf(rec!);
+    expect(sc).toMatchObject({ durability: 'writeback', blocks: { type: 'tiered', chunkSize: 65536 } });
+    expect(server.runtime.shares.byName('/fast')).toBeDefined();
+    const shown = JSON.parse((await dfsctl(['-o', 'json', 'share', 'show', '/fast'])).stdout);
+    expect(shown.options.durability).toBe('writeback');
+    const live = await dfsctl(['share', 'update', '/fast', '--durability', 'local-durable']);
+    expect(live.code).toBe(1);
+    expect(live.stderr).toMatch(/create it again.*\[SHARE_REEXPORT_REQUIRED\]/);
+    const remote = await dfsctl(['share', 'update', '/fast', '--durability', 'remote']);
+    expect(remote.stderr).toMatch(/durability: remote needs a block store of type s3.*\[VALIDATION_FAILED\]/);
+    const memMeta = await dfsctl(['share', 'create', '/slow', '--metadata', 'm1', '--blocks', 'tier']);
+    expect(memMeta.stderr).toMatch(/needs persistent metadata.*\[VALIDATION_FAILED\]/);
+  });
+
+  it('creates an s3 store with the secret from the environment or stdin and never prints it', async () => {
+    const args = ['--type', 's3', '--bucket', 'bk', '--endpoint', 'http://127.0.0.1:1', '--path-style'];
+    const fromEnv = await dfsctl(['store', 'create', 'block', 's3a', ...args, '--access-key-id', 'AKID'], '', {
+      DFSCTL_S3_SECRET_ACCESS_KEY: 'env-secret-123',
+    });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(fromEnv.stdout).toMatch(/secretAccessKey=\*\*\*/);
+    expect(fromEnv.stdout).not.toContain('env-secret-123');
+    const fromStdin = await dfsctl(
+      ['store', 'create', 'block', 's3b', ...args, '--access-key-id', 'AKID', '--secret-access-key-stdin'],
+      'stdin-secret-456\n',
+    );
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect((await server.controlPlane.store.getStore('block', 's3b'))?.settings?.s3?.secretAccessKey).toBe(
+      'stdin-secret-456',
+    );
+    const yaml = (await dfsctl(['-o', 'yaml', 'store', 'list', 'block'])).stdout;
+    expect(yaml).toMatch(/secretAccessKey: "\*\*\*"/);
+    expect(yaml).not.toMatch(/env-secret-123|stdin-secret-456/);
   });
 
   it('reports API errors with the code and a hint, and bad arguments before calling', async () => {

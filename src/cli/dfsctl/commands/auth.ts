@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient, CliError } from '../client.js';
-import { DEFAULT_SERVER, contextFilePath, loadContexts, saveContexts } from '../contexts.js';
+import { DEFAULT_SERVER, contextFilePath, loadContexts, saveContexts, tlsSettings } from '../contexts.js';
 import { promptHidden, readStdinLine } from '../prompt.js';
 import { clientFor, globalOptions, print } from '../session.js';
 
@@ -24,26 +24,37 @@ export function registerAuthCommands(program: Command): void {
     .description('Log in to a DittoFS server and save the tokens (file mode 0600) in the context')
     .option('-u, --user <name>', 'user name', 'admin')
     .option('--password-stdin', 'read the password from standard input (else $DFSCTL_PASSWORD, else a prompt)')
-    .action(async (opts: { user: string; passwordStdin?: boolean }, cmd: Command) => {
-      const g = globalOptions(cmd);
-      const path = contextFilePath();
-      const data = await loadContexts(path);
-      const name = g.context ?? data.current ?? 'default';
-      const server = g.server ?? data.contexts[name]?.server ?? DEFAULT_SERVER;
-      const password = await secret(opts, 'DFSCTL_PASSWORD', `Password for ${opts.user} at ${server}: `);
-      const client = new ApiClient(name, { server });
-      const t = await client.request<Tokens>(
-        'POST',
-        '/api/v1/auth/login',
-        { username: opts.user, password },
-        { auth: false },
-      );
-      data.contexts[name] = { server, user: opts.user, accessToken: t.accessToken, refreshToken: t.refreshToken };
-      data.current = name;
-      await saveContexts(path, data);
-      console.log(`Logged in to ${server} as ${opts.user} (context ${name}).`);
-      if (t.mustChangePassword) console.log('You must change your password before anything else: dfsctl passwd');
-    });
+    .option('--ca-cert <file>', 'https:// servers: PEM CA (or self-signed) certificate to verify the server with')
+    .option('--insecure', 'https:// servers: do not verify the certificate (warned about on every command)')
+    .action(
+      async (opts: { user: string; passwordStdin?: boolean; caCert?: string; insecure?: boolean }, cmd: Command) => {
+        const g = globalOptions(cmd);
+        const path = contextFilePath();
+        const data = await loadContexts(path);
+        const name = g.context ?? data.current ?? 'default';
+        const server = g.server ?? data.contexts[name]?.server ?? DEFAULT_SERVER;
+        const tls = await tlsSettings(server, opts, data.contexts[name]);
+        const password = await secret(opts, 'DFSCTL_PASSWORD', `Password for ${opts.user} at ${server}: `);
+        const client = new ApiClient(name, { server, ...tls });
+        const t = await client.request<Tokens>(
+          'POST',
+          '/api/v1/auth/login',
+          { username: opts.user, password },
+          { auth: false },
+        );
+        data.contexts[name] = {
+          server,
+          user: opts.user,
+          accessToken: t.accessToken,
+          refreshToken: t.refreshToken,
+          ...tls,
+        };
+        data.current = name;
+        await saveContexts(path, data);
+        console.log(`Logged in to ${server} as ${opts.user} (context ${name}).`);
+        if (t.mustChangePassword) console.log('You must change your password before anything else: dfsctl passwd');
+      },
+    );
 
   program
     .command('logout')

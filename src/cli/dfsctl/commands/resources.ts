@@ -3,6 +3,7 @@ import { CliError } from '../client.js';
 import type { Column } from '../output.js';
 import { promptHidden, readStdinLine } from '../prompt.js';
 import { clientFor, print } from '../session.js';
+import { registerStoreCommands } from './stores.js';
 
 interface User {
   name: string;
@@ -24,12 +25,6 @@ interface Permission {
   principal: string;
   level: string;
 }
-interface Store {
-  kind: string;
-  name: string;
-  type: string;
-  path?: string;
-}
 interface Share {
   name: string;
   source: string;
@@ -41,6 +36,7 @@ interface Share {
     rootSquash: boolean;
     allSquash: boolean;
     allowedClients: string[];
+    durability?: string;
   };
 }
 interface Status {
@@ -76,12 +72,6 @@ const PERMISSION_COLUMNS: Column<Permission>[] = [
   ['NAME', (p) => p.principal],
   ['LEVEL', (p) => p.level],
 ];
-const STORE_COLUMNS: Column<Store>[] = [
-  ['KIND', (s) => s.kind],
-  ['NAME', (s) => s.name],
-  ['TYPE', (s) => s.type],
-  ['PATH', (s) => s.path],
-];
 const SHARE_COLUMNS: Column<Share>[] = [
   ['NAME', (s) => s.name],
   ['SOURCE', (s) => s.source],
@@ -90,6 +80,7 @@ const SHARE_COLUMNS: Column<Share>[] = [
   ['ACCESS', (s) => (s.options.readOnly ? 'ro' : 'rw')],
   ['SQUASH', (s) => (s.options.allSquash ? 'all' : s.options.rootSquash ? 'root' : 'none')],
   ['CLIENTS', (s) => (s.options.allowedClients.length ? s.options.allowedClients : 'any')],
+  ['DURABILITY', (s) => s.options.durability ?? 'local-durable'],
   ['EXPORTED', (s) => (s.exported ? 'yes' : 'no')],
 ];
 const ADAPTER_COLUMNS: Column<Adapter>[] = [
@@ -117,8 +108,9 @@ function levelArg(v: string): string {
   return v;
 }
 
-function kindArg(v: string): string {
-  if (v !== 'metadata' && v !== 'block') throw new InvalidArgumentError('must be metadata or block');
+const DURABILITY = ['writeback', 'local-durable', 'remote'];
+function durabilityArg(v: string): string {
+  if (!DURABILITY.includes(v)) throw new InvalidArgumentError(`must be one of ${DURABILITY.join(', ')}`);
   return v;
 }
 
@@ -300,7 +292,10 @@ export function registerResourceCommands(program: Command): void {
   // ---- permissions
   const perm = program
     .command('permission')
-    .description('Share permissions (none, read, read-write, admin). A share without any is open to all NFS callers.');
+    .description(
+      'Share permissions (none, read, read-write, admin). A share without any is open to all NFS callers. ' +
+        'admin is read-write over NFS and lets the user manage this share (its permissions and options) with dfsctl.',
+    );
   perm
     .command('list')
     .argument('<share>')
@@ -343,52 +338,7 @@ export function registerResourceCommands(program: Command): void {
       console.log(`Revoked ${p.kind} ${p.name} on ${share}.`);
     });
 
-  // ---- stores
-  const store = program.command('store').description('Metadata and block stores that shares are created on');
-  store
-    .command('list')
-    .argument('<kind>', 'metadata or block', kindArg)
-    .description('List stores of a kind')
-    .action(async (kind: string, _o: unknown, cmd: Command) =>
-      print(cmd, await (await clientFor(cmd)).request<Store[]>('GET', `/api/v1/stores/${kind}`), STORE_COLUMNS),
-    );
-  store
-    .command('show')
-    .argument('<kind>', 'metadata or block', kindArg)
-    .argument('<name>')
-    .description('Show one store')
-    .action(async (kind: string, name: string, _o: unknown, cmd: Command) =>
-      print(
-        cmd,
-        await (await clientFor(cmd)).request<Store>('GET', `/api/v1/stores/${kind}/${seg(name)}`),
-        STORE_COLUMNS,
-      ),
-    );
-  store
-    .command('create')
-    .argument('<kind>', 'metadata or block', kindArg)
-    .argument('<name>')
-    .requiredOption('--type <type>', 'metadata: memory | lmdb; block: memory | fs')
-    .option('--path <dir>', 'directory for on-disk types (default under the server data directory)')
-    .description('Create a store')
-    .action(async (kind: string, name: string, o: { type: string; path?: string }, cmd: Command) =>
-      print(
-        cmd,
-        await (
-          await clientFor(cmd)
-        ).request<Store>('POST', `/api/v1/stores/${kind}`, { name, type: o.type, path: o.path }),
-        STORE_COLUMNS,
-      ),
-    );
-  store
-    .command('delete')
-    .argument('<kind>', 'metadata or block', kindArg)
-    .argument('<name>')
-    .description('Delete a store no share uses (its data on disk is kept)')
-    .action(async (kind: string, name: string, _o: unknown, cmd: Command) => {
-      await (await clientFor(cmd)).request('DELETE', `/api/v1/stores/${kind}/${seg(name)}`);
-      console.log(`Deleted ${kind} store ${name}.`);
-    });
+  registerStoreCommands(program);
 
   // ---- shares
   const share = program.command('share').description('Shares: created ones are exported at once');
@@ -421,6 +371,11 @@ export function registerResourceCommands(program: Command): void {
     .option('--anon-gid <gid>', 'anonymous gid (default 65534)', intArg)
     .option('--allowed-clients <list>', 'comma-separated IP addresses / CIDR blocks allowed to mount (default: any)')
     .option('--require-privileged-port', 'refuse clients calling from ports >= 1024')
+    .option(
+      '--durability <mode>',
+      'when stable writes and COMMIT are acknowledged: writeback (tiered, s3), local-durable (default), remote (s3)',
+      durabilityArg,
+    )
     .description('Create a share on existing stores; it is mountable at once')
     .action(
       async (
@@ -435,6 +390,7 @@ export function registerResourceCommands(program: Command): void {
           anonGid?: number;
           allowedClients?: string;
           requirePrivilegedPort?: boolean;
+          durability?: string;
         },
         cmd: Command,
       ) => {
@@ -449,6 +405,7 @@ export function registerResourceCommands(program: Command): void {
         if (o.anonUid !== undefined) body.anonUid = o.anonUid;
         if (o.anonGid !== undefined) body.anonGid = o.anonGid;
         if (o.requirePrivilegedPort) body.requirePrivilegedPort = true;
+        if (o.durability !== undefined) body.durability = o.durability;
         if (o.allowedClients)
           body.allowedClients = o.allowedClients
             .split(',')
@@ -469,7 +426,14 @@ export function registerResourceCommands(program: Command): void {
     .option('--anon-uid <uid>', 'anonymous uid', intArg)
     .option('--anon-gid <gid>', 'anonymous gid', intArg)
     .option('--allowed-clients <list>', 'comma-separated addresses / CIDR blocks; "" = any')
-    .description('Change the export options of a share created with dfsctl (clients see them at once)')
+    .option(
+      '--durability <mode>',
+      'writeback, local-durable or remote; refused (SHARE_REEXPORT_REQUIRED) while the share is exported',
+      durabilityArg,
+    )
+    .description(
+      'Change the export options of a share created with dfsctl (clients see them at once); for server admins and admins of the share',
+    )
     .action(
       async (
         name: string,
@@ -481,6 +445,7 @@ export function registerResourceCommands(program: Command): void {
           anonUid?: number;
           anonGid?: number;
           allowedClients?: string;
+          durability?: string;
         },
         cmd: Command,
       ) => {
@@ -494,6 +459,7 @@ export function registerResourceCommands(program: Command): void {
         if (given('allSquash')) body.allSquash = o.allSquash;
         if (o.anonUid !== undefined) body.anonUid = o.anonUid;
         if (o.anonGid !== undefined) body.anonGid = o.anonGid;
+        if (o.durability !== undefined) body.durability = o.durability;
         if (o.allowedClients !== undefined)
           body.allowedClients = o.allowedClients
             .split(',')
