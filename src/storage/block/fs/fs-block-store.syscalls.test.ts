@@ -63,4 +63,27 @@ describe('FsBlockStore syscall economy', () => {
     expect(dirOpens).toBeGreaterThanOrEqual(1);
     expect(dirOpens).toBeLessThan(ids.length);
   });
+
+  it('directory fsyncs of later commits reuse one open handle per directory', async () => {
+    const ids: string[] = [];
+    for (let i = 0; ids.length < 3; i++) if (shardOf(`g${i}`) === shardOf('g0')) ids.push(`g${i}`);
+    const open = vi.spyOn(fsp, 'open');
+    for (const id of ids) {
+      await store.write(id, 0, Buffer.from(id));
+      await store.commit(id);
+    }
+    const dirOpens = open.mock.calls.filter(([p]) => p === join(root, shardOf('g0'))).length;
+    expect(dirOpens).toBe(1);
+  });
+
+  it('a shard directory replaced behind its back gets a fresh handle for its fsync', async () => {
+    await store.write('h1', 0, Buffer.from('x'));
+    await store.commit('h1');
+    await store.delete('h1');
+    await rm(join(root, shardOf('h1')), { recursive: true });
+    const open = vi.spyOn(fsp, 'open');
+    await store.write('h1', 0, Buffer.from('y'));
+    await store.commit('h1');
+    expect(open.mock.calls.filter(([p]) => p === join(root, shardOf('h1'))).length).toBe(1);
+  });
 });

@@ -69,6 +69,8 @@ export class FsBlockStore implements BlockStore {
   private readonly shards = new Set<string>();
   /** Coalesced directory fsyncs: per directory, the one not started yet that new callers join. */
   private readonly dirSyncs = new Map<string, { next: Promise<void> | undefined; tail: Promise<void> }>();
+  /** Open read-only handles of the directories fsync'ed so far (the shards and root: at most 257). */
+  private readonly dirHandles = new Map<string, Promise<FileHandle>>();
   private used = 0;
   private releaseOwner: (() => Promise<void>) | undefined;
 
@@ -212,6 +214,9 @@ export class FsBlockStore implements BlockStore {
     const all = [...this.slots.values()];
     for (const s of all) this.evict(s);
     await Promise.all(all.map((s) => s.fh.catch(() => undefined)));
+    const dirs = [...this.dirHandles.values()];
+    this.dirHandles.clear();
+    await Promise.all(dirs.map((d) => d.then((fh) => fh.close()).catch(() => undefined)));
     await this.releaseOwner?.();
     this.releaseOwner = undefined;
   }
@@ -232,7 +237,7 @@ export class FsBlockStore implements BlockStore {
     const run: Promise<void> = state.tail.then(() => {
       // Started: later callers need a sync that starts after their name was created.
       if (state.next === run) state.next = undefined;
-      return fsyncDir(dir);
+      return this.fsyncDir(dir);
     });
     state.next = run;
     const settled = run.then(
@@ -244,6 +249,30 @@ export class FsBlockStore implements BlockStore {
       if (state.tail === settled && this.dirSyncs.get(dir) === state) this.dirSyncs.delete(dir);
     });
     return run;
+  }
+
+  /** fsync of a directory through a handle kept open: no open and close per new file. */
+  private async fsyncDir(dir: string): Promise<void> {
+    let h = this.dirHandles.get(dir);
+    if (h === undefined) {
+      h = fsp.open(dir, constants.O_RDONLY);
+      this.dirHandles.set(dir, h);
+    }
+    try {
+      await (await h).sync();
+    } catch (e) {
+      // A handle that failed is not kept: the next sync reopens.
+      if (this.dirHandles.get(dir) === h) this.forgetDirHandle(dir);
+      throw e;
+    }
+  }
+
+  /** Close the kept handle of `dir` (its directory was replaced: a new handle must name the new one). */
+  private forgetDirHandle(dir: string): void {
+    const h = this.dirHandles.get(dir);
+    if (h === undefined) return;
+    this.dirHandles.delete(dir);
+    h.then((fh) => fh.close()).catch(() => undefined);
   }
 
   private grow(contentId: string, end: number): void {
@@ -335,6 +364,7 @@ export class FsBlockStore implements BlockStore {
       // The shard went away behind our back: make it again.
       if (errno(e) !== 'ENOENT') throw e;
       this.shards.delete(dir);
+      this.forgetDirHandle(dir);
       await this.makeShard(dir);
       return await this.createFile(contentId, dir, file);
     }
@@ -361,14 +391,5 @@ export class FsBlockStore implements BlockStore {
       if (errno(e) !== 'EEXIST') throw e;
       return await fsp.open(file, constants.O_RDWR);
     }
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, constants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
