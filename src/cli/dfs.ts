@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, type ShareConfig, loadConfigFile, parseConfig, type ServerConfig } from '../controlplane/config.js';
+import {
+  ConfigError,
+  type ShareConfig,
+  loadConfigFile,
+  parseConfig,
+  type ServerConfig,
+} from '../controlplane/config.js';
+import { apiBaseUrl } from '../controlplane/api/server.js';
 import { startServer, type DittoServer } from '../controlplane/server.js';
 import { createLogger } from '../observability/logger.js';
 import { registerFsckCommand } from './commands/fsck.js';
@@ -118,7 +125,7 @@ program
     const { runtime } = server;
     if (server.api) {
       console.log(
-        `Control plane: http://${config.api.host}:${server.apiPort}/api/v1 (OpenAPI at /api/docs); manage with dfsctl\n`,
+        `Control plane: ${apiBaseUrl(config.api, server.apiPort)}/api/v1 (OpenAPI at /api/docs); manage with dfsctl\n`,
       );
     }
     console.log(mountHelp(config, runtime.port));

@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
-import { buildApi, type Api } from './api/server.js';
+import { apiBaseUrl, buildApi, type Api } from './api/server.js';
 import type { ServerConfig } from './config.js';
 import { ControlPlane } from './controlplane.js';
 import { Runtime } from './runtime.js';
@@ -60,7 +60,10 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       await api.listen({ host: config.api.host, port: config.api.port });
       const addr = api.server.address();
       apiPort = typeof addr === 'object' && addr ? addr.port : config.api.port;
-      logger.info({ host: config.api.host, port: apiPort }, 'control-plane API listening');
+      logger.info(
+        { host: config.api.host, port: apiPort, url: apiBaseUrl(config.api, apiPort) },
+        'control-plane API listening',
+      );
     }
     return { runtime, controlPlane: cp, api, apiPort, stop };
   } catch (e) {

@@ -1,3 +1,6 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,6 +16,7 @@ import Fastify, {
 import type { Logger } from '../../observability/logger.js';
 import { VERSION } from '../../cli/version.js';
 import type { AccessClaims } from '../auth/tokens.js';
+import { ConfigError, type ApiConfig } from '../config.js';
 import type { ControlPlane } from '../controlplane.js';
 import { ControlPlaneError } from '../errors.js';
 import { registerAdapterRoutes } from './routes/adapters.js';
@@ -85,14 +89,80 @@ async function authenticate(cp: ControlPlane, req: FastifyRequest, reply: Fastif
   }
 }
 
+/** PEM certificate chain and private key of the HTTPS listener, as read at start. */
+export interface ApiTlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+}
+
+async function readPem(path: string, key: 'api.tlsCert' | 'api.tlsKey'): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new ConfigError(key, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * Read and check the configured certificate and key, so that a wrong file
+ * is reported by the key that names it (not as an OpenSSL error at listen).
+ */
+export async function loadApiTls(tls: { cert: string; key: string }): Promise<ApiTlsMaterial> {
+  const cert = await readPem(tls.cert, 'api.tlsCert');
+  const key = await readPem(tls.key, 'api.tlsKey');
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(cert);
+  } catch (e) {
+    throw new ConfigError('api.tlsCert', `${tls.cert} is not a PEM certificate (${(e as Error).message})`);
+  }
+  try {
+    if (!leaf.checkPrivateKey(createPrivateKey(key))) {
+      throw new ConfigError('api.tlsKey', `${tls.key} is not the private key of the certificate in ${tls.cert}`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError('api.tlsKey', `${tls.key} is not a PEM private key (${(e as Error).message})`);
+  }
+  return { cert, key };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the only hosts where clear-text HTTP never leaves the machine. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+/** The base URL clients use: https when TLS is configured; IPv6 hosts in brackets. */
+export function apiBaseUrl(api: Pick<ApiConfig, 'host' | 'tls'>, port: number): string {
+  const host = isIP(api.host) === 6 ? `[${api.host}]` : api.host;
+  return `${api.tls ? 'https' : 'http'}://${host}:${port}`;
+}
+
 /**
  * The REST API (fastify) over a ControlPlane: /api/v1/*, OpenAPI at
  * /api/docs (JSON at /api/docs/json), /health, /ready, /metrics.
  * Errors are `{ error: { code, message } }` with stable codes.
+ *
+ * With `api.tls` (cp.config) it serves HTTPS only, TLS 1.2 or later; the
+ * certificate and key are read here, once. Without TLS on a host other
+ * than loopback it warns: tokens and passwords would cross the network in
+ * clear text.
  */
 export async function buildApi(cp: ControlPlane, parentLogger: Logger): Promise<Api> {
   const logger = parentLogger.child({ component: 'api' });
+  const { tls, host } = cp.config.api;
+  const material = tls ? await loadApiTls(tls) : undefined;
+  if (!tls && !isLoopbackHost(host)) {
+    logger.warn(
+      { host },
+      'control-plane API listens on a non-loopback address without TLS: tokens and passwords cross the network in clear text; set api.tlsCert and api.tlsKey',
+    );
+  }
   const app = Fastify({
+    // RFC 8996 retires TLS 1.0 and 1.1: refuse them whatever Node's default is.
+    ...(material ? { https: { cert: material.cert, key: material.key, minVersion: 'TLSv1.2' as const } } : {}),
     // Request bodies are small JSON documents.
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
