@@ -1,8 +1,10 @@
 // The kernel NFSv3 client against shares and permissions changed live with
 // dfsctl, the real `dfs start` and its REST API (docs/control-plane.md):
 // a share created with dfsctl is mountable without a restart; a read-only
-// grant makes writes fail; a deleted share can no longer be mounted; after
-// the I/O, /metrics shows the NFS operation counts.
+// grant makes writes fail; a client outside the share's allowed networks
+// gets neither NFS calls nor MNT, and mounts again once its network is
+// allowed; a deleted share can no longer be mounted; after the I/O,
+// /metrics shows the NFS operation counts.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,16 @@ import { dfsCommand, REPO_ROOT, startDfs, type DfsServer } from './server.js';
 import { runGuest, type GuestResult } from './vm/harness.js';
 import { explainStep, parseSteps, type StepReport } from './vm/steps.js';
 
-const STEPS = ['mount', 'io', 'read-only-grant', 'unmount', 'removed-share-not-mountable'] as const;
+const STEPS = [
+  'mount',
+  'io',
+  'read-only-grant',
+  'unmount',
+  'remount',
+  'other-network-refused',
+  'allowed-network-mounts',
+  'removed-share-not-mountable',
+] as const;
 const SHARE = '/live';
 const BOOTSTRAP_PASSWORD = 'e2e-bootstrap-pw';
 
@@ -69,6 +80,22 @@ describeE2e('Linux kernel NFSv3 client with shares and permissions changed by df
           pending.push(
             ctl(['permission', 'grant', SHARE, 'read', '--user', 'admin']).catch((e: Error) => actions.push(e.message)),
           );
+        } else if (line.includes('PHASE restrict-clients')) {
+          actions.push('restrict-clients');
+          // TEST-NET-1 (RFC 5737): a network the guest is never seen from.
+          pending.push(
+            ctl(['share', 'update', SHARE, '--allowed-clients', '192.0.2.0/24']).catch((e: Error) =>
+              actions.push(e.message),
+            ),
+          );
+        } else if (line.includes('PHASE allow-clients')) {
+          actions.push('allow-clients');
+          // Through slirp the server sees the guest as 127.0.0.1.
+          pending.push(
+            ctl(['share', 'update', SHARE, '--allowed-clients', '192.0.2.0/24,127.0.0.0/8']).catch((e: Error) =>
+              actions.push(e.message),
+            ),
+          );
         } else if (line.includes('PHASE remove')) {
           actions.push('remove');
           pending.push(ctl(['share', 'delete', SHARE]).catch((e: Error) => actions.push(e.message)));
@@ -96,7 +123,7 @@ describeE2e('Linux kernel NFSv3 client with shares and permissions changed by df
   }
 
   it('the host ran dfsctl at each phase', () => {
-    expect(actions).toEqual(['grant-read', 'remove']);
+    expect(actions).toEqual(['grant-read', 'restrict-clients', 'allow-clients', 'remove']);
   });
 
   it('/metrics shows the NFS operations of the mount and the I/O', () => {
@@ -105,5 +132,9 @@ describeE2e('Linux kernel NFSv3 client with shares and permissions changed by df
     }
     // The refused writes of the read-only phase are counted with NFS3ERR_ROFS (30) or ACCES (13).
     expect(metrics).toMatch(/dfs_operations_total\{protocol="nfs3",op="CREATE",status="(30|13)"\} [1-9]/);
+    // The calls refused while the guest's network was excluded: NFS3ERR_ACCES (13).
+    expect(metrics).toMatch(
+      /dfs_operations_total\{protocol="nfs3",op="(LOOKUP|GETATTR|ACCESS|READ)",status="13"\} [1-9]/,
+    );
   });
 });
