@@ -12,6 +12,9 @@ import type { RpcProgram } from '../protocols/rpc/types.js';
 import { PortmapRegistry, createPortmapProgram } from '../protocols/portmap/index.js';
 import { createMountProgram } from '../protocols/mount/index.js';
 import { createNfs3Program } from '../protocols/nfs3/index.js';
+import { createSmb2Server, SMB2_STORE_ERROR_STATUSES, type Smb2Server } from '../protocols/smb2/index.js';
+import type { AccountLookup } from '../auth/api.js';
+import { createSmbAuthenticator } from '../auth/smb-authenticator.js';
 import type { ServerConfig, ShareConfig } from './config.js';
 import { MutableShareRegistry } from './share-registry.js';
 import { openShareStores } from './stores.js';
@@ -42,6 +45,9 @@ export class Runtime {
   private readonly stores = new Map<string, { meta: MetadataStore; blocks: BlockStore }>();
   /** Lock managers, NLM and NSM (see locking.ts). */
   private locking?: Locking;
+  private smbServer?: Smb2Server;
+  private smbBoundPort = 0;
+  private smbAccounts?: AccountLookup;
   /** Per share: the background reclaim of content a crash left unreferenced (core/fsck/reclaim.ts). */
   private readonly reclaims = new Map<string, ContentReclaim>();
 
@@ -52,6 +58,7 @@ export class Runtime {
   ) {
     this.metrics = metrics ?? new Metrics();
     this.metrics.trackConnections('nfs', () => this.server?.connectionCount ?? 0);
+    this.metrics.trackConnections('smb', () => this.smbServer?.connectionCount ?? 0);
     this.metrics.trackLocks(() => this.lockFigures());
   }
 
@@ -122,6 +129,52 @@ export class Runtime {
       await this.portmapServer.listenUdp(this.config.portmapPort, this.config.host);
     }
     this.locking.notifyPeers();
+    if (this.config.smb.enabled) await this.startSmb();
+  }
+
+  /** The SMB adapter's bound port (0 when it is not listening). */
+  get smbPort(): number {
+    return this.smbBoundPort;
+  }
+
+  /** Where SMB authentication finds users' NT hashes (the control plane installs it). Unset: every login fails. */
+  setSmbAccountLookup(lookup: AccountLookup | undefined): void {
+    this.smbAccounts = lookup;
+  }
+
+  /** Start the SMB2/3 adapter (docs/smb.md) on `port` (default smb.port); restarts if already up. */
+  async startSmb(port = this.config.smb.port): Promise<number> {
+    if (this.smbServer) await this.stopSmb();
+    const smb = this.config.smb;
+    const logger = this.logger.child({ protocol: 'smb2' });
+    const server = createSmb2Server({
+      shares: this.shares,
+      authenticator: createSmbAuthenticator({
+        lookup: (user, domain) => this.smbAccounts?.(user, domain) ?? Promise.resolve(undefined),
+        serverName: smb.serverName,
+        domain: smb.domain,
+        logger,
+      }),
+      authorize: (share, caller, peer) => this.authorizer?.(share, caller, peer) ?? 'write',
+      requireSigning: smb.requireSigning,
+      logger,
+      onOp: this.metrics.opObserver('smb2', SMB2_STORE_ERROR_STATUSES),
+      onBytes: this.metrics.bytesObserver('smb2'),
+    });
+    this.smbBoundPort = await server.listen(port, this.config.host);
+    this.smbServer = server;
+    this.logger.info({ port: this.smbBoundPort, host: this.config.host }, 'smb adapter listening');
+    return this.smbBoundPort;
+  }
+
+  /** Stop the SMB adapter: close the listener and every client connection (their opens are closed). */
+  async stopSmb(): Promise<void> {
+    const server = this.smbServer;
+    if (!server) return;
+    this.smbServer = undefined;
+    this.smbBoundPort = 0;
+    await server.close();
+    this.logger.info('smb adapter stopped');
   }
 
   /** Start listening for NFS, MOUNT and portmap on `port` (TCP and UDP); restarts on a new port if already up. */
@@ -264,6 +317,7 @@ export class Runtime {
 
   async stop(): Promise<void> {
     await this.portmapServer?.close();
+    await this.stopSmb();
     await this.stopNfs();
     await this.locking?.close();
     for (const s of this.shares.list()) this.shares.remove(s.name);

@@ -84,6 +84,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     if (store instanceof PostgresControlPlaneStore) await store.withClusterLock('bootstrap', init);
     else await init();
     runtime.setAuthorizer(cp.permissions.authorize);
+    runtime.setSmbAccountLookup(cp.smbAccountLookup);
     const nfs = await cp.nfsAdapter();
     await runtime.start({ nfs: { enabled: nfs.enabled, port: nfs.port ?? config.port } });
     await cp.exportStoredShares();

@@ -85,3 +85,8 @@ export function describeE2e(name: string, missing: string[], body: () => void): 
   console.warn(`[e2e] skipping "${name}": ${reason}`);
   describe.skip(`${name} (skipped: ${reason})`, body);
 }
+
+/** Missing Samba client tools (empty = ready). */
+export function missingForSmbclient(): string[] {
+  return which('smbclient') ? [] : ['smbclient (apt package smbclient)'];
+}

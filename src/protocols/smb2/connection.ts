@@ -230,7 +230,13 @@ export class Smb2Connection {
     } catch (e) {
       if (e instanceof Smb2DecodeError) return errorReply(Status.INVALID_PARAMETER);
       const st = ntStatusOf(e);
-      if (st !== undefined) return errorReply(st);
+      if (st !== undefined) {
+        this.log.debug(
+          { op: COMMAND_NAMES[req.hdr.command], status: st.toString(16), reason: (e as Error).message },
+          'command failed',
+        );
+        return errorReply(st);
+      }
       this.log.warn({ err: e, op: COMMAND_NAMES[req.hdr.command] }, 'unexpected error');
       return errorReply(Status.INTERNAL_ERROR);
     }

@@ -8,7 +8,11 @@ import type { Smb2ServerOptions } from './context.js';
 
 export { Smb2Server } from './server.js';
 export type { Smb2ServerOptions, Smb2Signing } from './context.js';
-export { Status as NtStatus, FS_ERROR_TO_NTSTATUS } from './status.js';
+export {
+  Status as NtStatus,
+  FS_ERROR_TO_NTSTATUS,
+  STORE_ERROR_STATUSES as SMB2_STORE_ERROR_STATUSES,
+} from './status.js';
 
 /** A server (not listening yet: call listen(port, host)). */
 export function createSmb2Server(opts: Smb2ServerOptions): Smb2Server {
