@@ -8,6 +8,7 @@ import type { BlockStore } from '../store.js';
 import { acquireBlockOwner } from '../owner-lock.js';
 import { checkRange } from '../range.js';
 import { contentPath, validateContentId } from './content-path.js';
+import { fdatasyncFd, ftruncateFd, preadFull, pwriteAll } from './fd-io.js';
 
 export interface FsBlockStoreOptions {
   /** Directory holding the content files (created if missing). */
@@ -107,11 +108,7 @@ export class FsBlockStore implements BlockStore {
     const slot = await this.acquire(contentId, true);
     try {
       const fh = (await slot!.fh)!;
-      let done = 0;
-      while (done < data.length) {
-        const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
-        done += bytesWritten;
-      }
+      await pwriteAll(fh.fd, data, offset);
       this.grow(contentId, offset + data.length);
     } catch (e) {
       throw ioError(e);
@@ -127,14 +124,7 @@ export class FsBlockStore implements BlockStore {
     try {
       const fh = await slot.fh;
       const out = Buffer.allocUnsafe(length);
-      let got = 0;
-      if (fh !== undefined) {
-        while (got < length) {
-          const { bytesRead } = await fh.read(out, got, length - got, offset + got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
-        }
-      }
+      const got = fh === undefined ? 0 : await preadFull(fh.fd, out, offset);
       // Past the end of the file: zeros (the VFS owns the logical size).
       if (got < length) out.fill(0, got);
       return out;
@@ -154,7 +144,7 @@ export class FsBlockStore implements BlockStore {
     try {
       const fh = await slot.fh;
       if (fh === undefined) return;
-      await fh.truncate(size);
+      await ftruncateFd(fh.fd, size);
       const old = this.sizes.get(contentId) ?? 0;
       this.used += size - old;
       this.sizes.set(contentId, size);
@@ -187,7 +177,7 @@ export class FsBlockStore implements BlockStore {
     try {
       const fh = await slot.fh;
       if (fh === undefined) return;
-      await fh.datasync();
+      await fdatasyncFd(fh.fd);
       const dir = this.unsyncedNames.get(contentId);
       if (dir !== undefined) {
         this.unsyncedNames.delete(contentId);
