@@ -52,8 +52,13 @@ api:
   refreshTokenSeconds: 604800
 
 # Control-plane database (users, groups, permissions, API-made shares, stores, adapters).
+# sqlite: one node. postgres: several nodes share one database and act as one cluster: a change
+# made through any node's API takes effect on every node (docs/control-plane.md "Several nodes").
 database:
   type: sqlite
   # path: /var/lib/dittofs/controlplane.db   # default dataDir/controlplane.db
+  # type: postgres
+  # url: postgresql://dittofs:PASSWORD@db.example:5432/dittofs   # or set DITTOFS_DATABASE_URL
+  # schema: dittofs_cp                        # tables live in this schema, created if missing
 `;
 }
