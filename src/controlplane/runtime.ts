@@ -304,6 +304,7 @@ export class Runtime {
   async removeShare(name: string): Promise<boolean> {
     const share = this.shares.remove(name);
     if (!share) return false;
+    await this.persistUnstable(share);
     await this.locking?.removeShare(share.id);
     await this.reclaims.get(name)?.stop();
     const stores = this.stores.get(name);
@@ -315,12 +316,28 @@ export class Runtime {
     return true;
   }
 
+  /**
+   * A clean stop keeps the size and times of UNSTABLE writes, which the VFS
+   * holds in memory until COMMIT (RFC 1813 §3.3.7); a failure only loses what
+   * a crash would.
+   */
+  private async persistUnstable(share: Share): Promise<void> {
+    try {
+      await share.vfs.flush?.();
+    } catch (err) {
+      this.logger.warn({ err, share: share.name }, 'persisting attributes of unstable writes failed');
+    }
+  }
+
   async stop(): Promise<void> {
     await this.portmapServer?.close();
     await this.stopSmb();
     await this.stopNfs();
     await this.locking?.close();
-    for (const s of this.shares.list()) this.shares.remove(s.name);
+    for (const s of this.shares.list()) {
+      await this.persistUnstable(s);
+      this.shares.remove(s.name);
+    }
     for (const r of [...this.reclaims.values()]) await r.stop();
     for (const { meta, blocks } of this.stores.values()) {
       await blocks.close();
