@@ -22,14 +22,29 @@ function aesBlock(key: Buffer, block: Buffer): Buffer {
 }
 
 /**
+ * RFC 4493 §2.3 subkey K1, cached per key object: a session signs every
+ * message with the same signing-key Buffer, so this saves an AES block and
+ * a cipher object per message. Keys are never mutated after derivation.
+ */
+const k1Cache = new WeakMap<Buffer, { copy: Buffer; k1: Buffer }>();
+
+function subkey1(key: Buffer): Buffer {
+  const hit = k1Cache.get(key);
+  if (hit && hit.copy.equals(key)) return hit.k1;
+  const k1 = dbl(aesBlock(key, ZERO_BLOCK));
+  k1Cache.set(key, { copy: Buffer.from(key), k1 });
+  return k1;
+}
+
+/**
  * AES-CMAC (RFC 4493) over the concatenation of `parts`, so callers can
- * MAC a message with a zeroed field without copying it. All complete
- * blocks but the last go through one AES-CBC pass (node:crypto); only the
- * final block is handled here.
+ * MAC a message with a zeroed field without copying it. RFC 4493 §2.4 is
+ * AES-CBC with a zero IV whose final block is first xored with a subkey,
+ * so one node:crypto CBC pass does it all: the head goes through as is,
+ * then the adjusted final block, whose ciphertext is the tag.
  */
 export function aesCmacParts(key: Buffer, parts: readonly Buffer[]): Buffer {
-  const l = aesBlock(key, ZERO_BLOCK);
-  const k1 = dbl(l);
+  const k1 = subkey1(key);
   let total = 0;
   for (const p of parts) total += p.length;
   // RFC 4493 §2.4 step 3: the last block is complete iff the length is a non-zero multiple of 16.
@@ -37,38 +52,21 @@ export function aesCmacParts(key: Buffer, parts: readonly Buffer[]): Buffer {
   const lastLen = complete ? 16 : total % 16;
   const headLen = total - lastLen;
 
-  let chain: Buffer = ZERO_BLOCK;
+  const cbc = createCipheriv(key.length === 32 ? 'aes-256-cbc' : 'aes-128-cbc', key, ZERO_BLOCK);
+  cbc.setAutoPadding(false);
   const last = Buffer.alloc(16);
-  if (headLen > 0) {
-    const cbc = createCipheriv(key.length === 32 ? 'aes-256-cbc' : 'aes-128-cbc', key, ZERO_BLOCK);
-    cbc.setAutoPadding(false);
-    let fed = 0;
-    let out: Buffer | undefined;
-    for (const p of parts) {
-      if (fed >= headLen) break;
-      const take = Math.min(p.length, headLen - fed);
-      // Without padding, CBC output comes in whole blocks; the newest block is the chaining value.
-      const chunk = cbc.update(take === p.length ? p : p.subarray(0, take));
-      if (chunk.length > 0) out = chunk;
-      fed += take;
-    }
-    chain = out!.subarray(out!.length - 16);
-  }
-  // Copy the trailing `lastLen` bytes into `last`.
-  let skip = headLen;
   let pos = 0;
   for (const p of parts) {
-    if (skip >= p.length) {
-      skip -= p.length;
-      continue;
-    }
-    pos += p.copy(last, pos, skip);
-    skip = 0;
+    const end = pos + p.length;
+    if (pos < headLen) cbc.update(end <= headLen ? p : p.subarray(0, headLen - pos));
+    if (end > headLen) p.copy(last, Math.max(0, pos - headLen), Math.max(0, headLen - pos));
+    pos = end;
   }
   const subkey = complete ? k1 : dbl(k1);
   if (!complete) last[lastLen] = 0x80;
-  for (let i = 0; i < 16; i++) last[i] ^= subkey[i] ^ chain[i];
-  return aesBlock(key, last);
+  for (let i = 0; i < 16; i++) last[i] ^= subkey[i];
+  // The head is whole blocks, so everything before has been emitted; this block's output is the tag.
+  return cbc.update(last);
 }
 
 /** AES-CMAC (RFC 4493) of `data` under a 16-byte key: the 16-byte tag. */

@@ -72,3 +72,25 @@ describe('SMB3 encryption (MS-SMB2 §3.1.4.3, Microsoft test vectors)', () => {
     expect(() => encryptMessage(Cipher.AES_128_GCM, Buffer.alloc(32), good, 1n)).toThrow(RangeError);
   });
 });
+
+describe('decryptMessage on hostile input', () => {
+  it('returns null for thousands of random mutations of a valid message, never throwing', () => {
+    const key = SMB311_ENCRYPTION.clientDecryptionKey;
+    const good = SMB311_ENCRYPTION.encryptedResponse;
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let i = 0; i < 3000; i++) {
+      let b = Buffer.from(good);
+      const op = rand(3);
+      if (op === 0) b[rand(b.length)] ^= 1 << rand(8);
+      else if (op === 1) b = b.subarray(0, rand(b.length));
+      else b = Buffer.concat([b, Buffer.alloc(1 + rand(32), rand(256))]);
+      if (b.equals(good)) continue;
+      expect(decryptMessage(Cipher.AES_128_GCM, key, b)).toBeNull();
+      expect(decryptMessage(Cipher.AES_128_CCM, key, b)).toBeNull();
+    }
+  });
+});
