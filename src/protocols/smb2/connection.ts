@@ -267,7 +267,7 @@ export class Smb2Connection {
     });
     reply.body.copy(buf, HEADER_SIZE);
     if (reply.payload) reply.payload.copy(buf, HEADER_SIZE + reply.body.length);
-    if (signWith) this.server.opts.signing!.sign(this.dialect, signWith, buf);
+    if (signWith) this.server.signing.sign(this.dialect, signWith, buf);
     if (hdr.command === Command.NEGOTIATE || hdr.command === Command.SESSION_SETUP)
       afterPreauthMessage(this, req, reply, buf);
     return buf;
@@ -279,7 +279,7 @@ export class Smb2Connection {
    * STATUS_PENDING-style interim or errors of unknown sessions.
    */
   private responseSigningKey(req: Smb2Request, session: Session | undefined, reply: Smb2Reply): Buffer | undefined {
-    if (!session?.signingKey || !this.server.opts.signing) return undefined;
+    if (!session?.signingKey) return undefined;
     if (reply.status === Status.USER_SESSION_DELETED) return undefined;
     if (req.hdr.command === Command.SESSION_SETUP) {
       // §3.3.5.5.3: the final SESSION_SETUP response is signed (3.1.1 always, else when signing is required).

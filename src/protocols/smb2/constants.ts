@@ -180,6 +180,7 @@ export enum FileInfoClass {
   All = 18,
   Allocation = 19,
   EndOfFile = 20,
+  AlternateName = 21,
   Stream = 22,
   NetworkOpen = 34,
   AttributeTag = 35,

@@ -3,12 +3,9 @@ import type { SmbAuthenticator } from '../../auth/api.js';
 import type { ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 import { DEFAULT_MAX_CREDITS } from './credits.js';
+import { cryptoSigning } from './signing.js';
 
-/**
- * Signing as the SMB layer needs it; the crypto engine (./crypto) provides
- * it. Absent: the server neither signs nor verifies, and refuses sessions
- * that require signing.
- */
+/** Signing as the SMB layer needs it; the crypto engine (./crypto) provides it (see signing.ts). */
 export interface Smb2Signing {
   /** MS-SMB2 §3.3.5.5.3: Session.SigningKey from the session key (3.1.1: and the preauth hash). */
   signingKey(dialect: number, sessionKey: Buffer, preauthHash?: Buffer): Buffer;
@@ -23,6 +20,7 @@ export interface Smb2ServerOptions {
   authenticator: SmbAuthenticator;
   /** Share permissions (same hook as NFS). Absent: every authenticated user may write. */
   authorize?: ShareAuthorizer;
+  /** Default: the crypto engine (./signing.ts). */
   signing?: Smb2Signing;
   /** MS-SMB2 §3.3.5.5: refuse sessions that do not sign. */
   requireSigning?: boolean;
@@ -43,6 +41,7 @@ export class Smb2ServerContext {
   readonly startTime = Date.now();
   readonly maxIo: number;
   readonly maxCredits: number;
+  readonly signing: Smb2Signing;
   private nextSessionId = 1n;
   private nextFileId = 1n;
 
@@ -50,6 +49,7 @@ export class Smb2ServerContext {
     this.logger = opts.logger ?? silentLogger;
     this.maxIo = opts.maxIo ?? 1024 * 1024;
     this.maxCredits = opts.maxCredits ?? DEFAULT_MAX_CREDITS;
+    this.signing = opts.signing ?? cryptoSigning;
   }
 
   /** Session ids are unique server-wide (MS-SMB2 §3.3.5.5.1: "a unique, non-zero value"). */

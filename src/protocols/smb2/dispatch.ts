@@ -70,7 +70,7 @@ export async function dispatch(req: Smb2Request): Promise<Smb2Reply> {
  * refused (ACCESS_DENIED) when the session requires signing.
  */
 export function checkSignature(req: Smb2Request, key: Buffer | undefined, required: boolean): void {
-  const signing = req.conn.server.opts.signing;
+  const signing = req.conn.server.signing;
   const signed = (req.hdr.flags & FLAGS_SIGNED) !== 0;
   if (signed && key && signing) {
     if (!signing.verify(req.conn.dialect, key, req.msg)) throw new NtStatusError(Status.ACCESS_DENIED, 'bad signature');

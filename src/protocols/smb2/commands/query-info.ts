@@ -123,6 +123,9 @@ function fileInfo(open: Open, attr: Inode, cls: number): Buffer {
         w.bytes(sname);
       }
       break;
+    case FileInfoClass.AlternateName:
+      // No 8.3 short names are generated; NOT_SUPPORTED is what clients (smbclient allinfo) skip over.
+      throw new NtStatusError(Status.NOT_SUPPORTED, 'no short names');
     default:
       throw new NtStatusError(Status.INVALID_INFO_CLASS, `file info class ${cls}`);
   }

