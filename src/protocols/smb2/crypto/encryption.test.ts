@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Cipher } from './constants.js';
-import { decryptMessage, encryptMessage, isTransformMessage, readTransformHeader } from './encryption.js';
+import {
+  decryptMessage,
+  encryptMessage,
+  isTransformMessage,
+  NonceGenerator,
+  readTransformHeader,
+} from './encryption.js';
 import { SMB300, SMB311_ENCRYPTION } from './testing/ms-test-vectors.js';
 
 describe('SMB3 encryption (MS-SMB2 §3.1.4.3, Microsoft test vectors)', () => {
@@ -92,5 +98,27 @@ describe('decryptMessage on hostile input', () => {
       expect(decryptMessage(Cipher.AES_128_GCM, key, b)).toBeNull();
       expect(decryptMessage(Cipher.AES_128_CCM, key, b)).toBeNull();
     }
+  });
+});
+
+describe('NonceGenerator', () => {
+  it.each([
+    [Cipher.AES_128_CCM, 11],
+    [Cipher.AES_256_GCM, 12],
+  ])('cipher %i: distinct nonces of the cipher length, usable by encryptMessage', (cipher, len) => {
+    const gen = new NonceGenerator(cipher);
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const n = gen.next();
+      expect(n.length).toBe(16);
+      expect(n.subarray(len).equals(Buffer.alloc(16 - len))).toBe(true);
+      seen.add(n.toString('hex'));
+    }
+    expect(seen.size).toBe(1000);
+    const key = Buffer.alloc(cipher === Cipher.AES_256_GCM ? 32 : 16, 1);
+    const nonce = gen.next();
+    const out = encryptMessage(cipher, key, SMB300.request, 5n, nonce);
+    expect(out.subarray(20, 36).equals(nonce)).toBe(true);
+    expect(decryptMessage(cipher, key, out)?.equals(SMB300.request)).toBe(true);
   });
 });

@@ -38,9 +38,10 @@ function spec(cipher: number, key: Buffer): CipherSpec {
  * MS-SMB2 §3.1.4.3: encrypts one SMB2 message (or a whole compound chain)
  * into TRANSFORM_HEADER || ciphertext. The AEAD tag goes into the header's
  * Signature field; the associated data is the header from Nonce onwards.
- * Nonces are random unless given (tests): 96 random bits for GCM make
- * a repeat under one session key negligible; a 16-byte `nonce` is written
- * to the Nonce field verbatim (what the published test vectors do).
+ * Pass `nonce` from a per-key NonceGenerator; without one a random nonce
+ * is used (fine for tests and short sessions, but random 88-bit CCM nonces
+ * have a birthday bound). A 16-byte `nonce` is written to the Nonce field
+ * verbatim (what the published test vectors do).
  */
 export function encryptMessage(
   cipher: number,
@@ -78,6 +79,34 @@ export function encryptMessage(
   body.copy(out, TRANSFORM_HEADER_SIZE);
   tag.copy(out, TRANSFORM_TAG_OFFSET);
   return out;
+}
+
+/**
+ * Unique nonces for one encryption key (MS-SMB2 §3.1.4.3: a nonce must
+ * never repeat under a key). A 64-bit counter fills the first 8 bytes and
+ * a random per-generator salt the rest of the cipher's nonce (3 bytes for
+ * CCM, 4 for GCM), so no birthday bound applies within a session.
+ */
+export class NonceGenerator {
+  private counter = 0n;
+  private readonly salt: Buffer;
+  private readonly nonceLength: number;
+
+  constructor(cipher: number) {
+    const s = CIPHERS[cipher];
+    if (!s) throw new RangeError(`unknown SMB2 cipher ${cipher}`);
+    this.nonceLength = s.nonceLength;
+    this.salt = randomBytes(s.nonceLength - 8);
+  }
+
+  /** The next 16-byte Nonce field (the bytes after the cipher's nonce length are zero). */
+  next(): Buffer {
+    const out = Buffer.alloc(16);
+    out.writeBigUInt64LE(this.counter, 0);
+    this.counter = BigInt.asUintN(64, this.counter + 1n);
+    this.salt.copy(out, 8);
+    return out.fill(0, this.nonceLength);
+  }
 }
 
 export interface TransformHeader {
