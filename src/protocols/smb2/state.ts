@@ -1,6 +1,6 @@
 import type { AuthResult, SecurityContext } from '../../auth/api.js';
 import type { Share, ShareAccess } from '../../core/share.js';
-import type { Credentials, DirEntry, FileId, Inode } from '../../core/types.js';
+import type { Credentials, FileId, Inode } from '../../core/types.js';
 
 /** One SMB session (MS-SMB2 §3.3.1.8): an authentication exchange, then who the client is. */
 export interface Session {
@@ -41,8 +41,6 @@ export interface DirEnum {
   cookie: number;
   /** No more VFS entries after `pending`. */
   eof: boolean;
-  /** "." and ".." were queued. */
-  dotsQueued: boolean;
   /** At least one entry has been returned since the last restart. */
   returnedAny: boolean;
 }
@@ -68,6 +66,3 @@ export interface Open {
   written: boolean;
   dirEnum?: DirEnum;
 }
-
-/** The subset of DirEntry a listing needs. */
-export type ListedEntry = Pick<DirEntry, 'name' | 'id'>;

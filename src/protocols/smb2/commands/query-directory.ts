@@ -129,7 +129,7 @@ export async function queryDirectory(req: Smb2Request): Promise<Smb2Reply> {
 }
 
 async function startEnum(open: Open, pattern: string): Promise<DirEnum> {
-  const en: DirEnum = { pattern, pending: [], cookie: 0, eof: false, dotsQueued: true, returnedAny: false };
+  const en: DirEnum = { pattern, pending: [], cookie: 0, eof: false, returnedAny: false };
   const { vfs } = open.tree.share!;
   const dir = await vfs.getattr(open.id);
   const parent = dir.parent !== undefined && dir.parent !== dir.id ? await vfs.getattr(dir.parent) : dir;
