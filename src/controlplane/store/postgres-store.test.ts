@@ -40,14 +40,23 @@ describe.skipIf(unavailable !== undefined)(
       return s;
     }
 
-    // A named database is a schema of that name; otherwise a fresh schema.
-    runControlPlaneStoreConformance('postgres', (o = {}) =>
-      PostgresControlPlaneStore.open({
-        url,
-        schema: o.db === undefined ? `cp_conf${++fresh}` : `cp_${o.db}`,
-        migrations: o.migrations,
-      }),
-    );
+    // A named database is a schema of that name. A fresh one is the schema
+    // cp_conf emptied (faster than migrating a new schema for every test).
+    runControlPlaneStoreConformance('postgres', async (o = {}) => {
+      if (o.db !== undefined)
+        return PostgresControlPlaneStore.open({ url, schema: `cp_${o.db}`, migrations: o.migrations });
+      const s = await PostgresControlPlaneStore.open({ url, schema: 'cp_conf' });
+      const c = new pg.Client(url);
+      await c.connect();
+      try {
+        await c.query(
+          'TRUNCATE cp_conf.settings, cp_conf.users, cp_conf.groups, cp_conf.memberships, cp_conf.stores, cp_conf.shares, cp_conf.share_permissions, cp_conf.adapters',
+        );
+      } finally {
+        await c.end();
+      }
+      return s;
+    });
 
     it('two nodes opening an empty database at once apply each migration once', async () => {
       const [a, b] = await Promise.all([open({ schema: 'cp_race' }), open({ schema: 'cp_race' })]);

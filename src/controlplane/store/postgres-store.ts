@@ -666,7 +666,8 @@ export class PostgresControlPlaneStore implements ControlPlaneStore {
     };
 
     const connect = async (): Promise<void> => {
-      const c = new pg.Client({ connectionString: this.url, types });
+      // keepAlive: a silently dead connection (network partition) is noticed and replaced.
+      const c = new pg.Client({ connectionString: this.url, types, keepAlive: true });
       let ended = false;
       c.on('error', (err) => this.logger.warn({ err: safeError(err) }, 'control-plane watch connection failed'));
       c.on('notification', deliver);
