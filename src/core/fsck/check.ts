@@ -36,10 +36,13 @@ export async function checkShareStores(opts: CheckOptions): Promise<CheckReport>
     const now = opts.now ?? systemClock;
     // Problems from later scans that correspond to ones in `found` get their repair recorded there.
     const byKey = new Map(found.map((p) => [keyOf(p), p]));
+    // Problems a round could not fix: later rounds still run, and that round is not retried for them.
+    const tried = new Set<string>();
+    const open = (p: Problem): boolean => !tried.has(keyOf(p));
     while (passes < MAX_PASSES) {
-      const round = REPAIR_ROUNDS.find((kinds) => scan.problems.some((p) => kinds.includes(p.kind)));
+      const round = REPAIR_ROUNDS.find((kinds) => scan.problems.some((p) => kinds.includes(p.kind) && open(p)));
       if (round === undefined) break;
-      const todo = scan.problems.filter((p) => round.includes(p.kind));
+      const todo = scan.problems.filter((p) => round.includes(p.kind) && open(p));
       const n = await repairProblems({ meta: opts.meta, blocks: opts.blocks, scan, now }, todo);
       for (const p of todo) {
         const orig = byKey.get(keyOf(p));
@@ -50,10 +53,11 @@ export async function checkShareStores(opts: CheckOptions): Promise<CheckReport>
           byKey.set(keyOf(p), p);
         }
       }
+      for (const p of todo) if (p.repair === undefined) tried.add(keyOf(p));
       repaired += n;
+      if (n === 0) continue;
       scan = await scanStores(opts.meta, opts.blocks);
       passes++;
-      if (n === 0) break;
     }
   }
   return {
@@ -73,5 +77,5 @@ export async function checkShareStores(opts: CheckOptions): Promise<CheckReport>
 }
 
 function keyOf(p: Problem): string {
-  return `${p.kind}:${p.id ?? ''}:${p.dir ?? ''}:${p.name ?? ''}:${p.contentId ?? ''}`;
+  return `${p.kind}:${p.id ?? ''}:${p.dir ?? ''}:${p.name ?? ''}:${p.contentId ?? ''}:${p.storeKind ?? ''}:${p.subject ?? ''}`;
 }

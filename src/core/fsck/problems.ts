@@ -24,7 +24,13 @@ export type ProblemKind =
   /** A non-directory inode that no entry names. */
   | 'orphan-inode'
   /** Content in the block store that no inode references (space only: the VFS deletes content after its metadata commit). */
-  | 'unreferenced-content';
+  | 'unreferenced-content'
+  /**
+   * The block store's own bookkeeping disagrees with itself (BlockStore.checkIntegrity), e.g. a
+   * chunk's reference count against the chunk map. Its severity comes from the store: an error
+   * when data could be lost (too few references), a warning when only space is kept.
+   */
+  | 'block-store-index';
 
 /** 'error': the namespace is wrong; 'warning': only space is wasted (safe to reclaim, nothing reads it). */
 export type Severity = 'error' | 'warning';
@@ -39,6 +45,7 @@ export const SEVERITY: Readonly<Record<ProblemKind, Severity>> = {
   'wrong-nlink': 'error',
   'orphan-inode': 'error',
   'unreferenced-content': 'warning',
+  'block-store-index': 'error',
 };
 
 export interface Problem {
@@ -54,6 +61,9 @@ export interface Problem {
   expected?: number;
   actual?: number;
   contentId?: string;
+  /** block-store-index: the store's own kind (e.g. 'chunk-refcount-low') and what it is about (a chunk hash). */
+  storeKind?: string;
+  subject?: string;
   /** With --repair: what was done about it. */
   repair?: string;
 }

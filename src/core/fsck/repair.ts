@@ -15,6 +15,8 @@ export const LOST_AND_FOUND = 'lost+found';
  * counts: a removed dangling entry or a reattached directory changes nlinks.
  */
 export const REPAIR_ROUNDS: readonly (readonly ProblemKind[])[] = [
+  // First: later rounds delete content, which must move correct reference counts.
+  ['block-store-index'],
   ['dangling-entry', 'cookie-not-below-next'],
   ['unreachable-directory', 'multiply-linked-directory'],
   ['wrong-parent'],
@@ -32,6 +34,7 @@ export interface RepairContext {
 
 /** Fix the given problems (all from one round of {@link REPAIR_ROUNDS}); sets `repair` on each one fixed. */
 export async function repairProblems(ctx: RepairContext, problems: Problem[]): Promise<number> {
+  if (problems.some((p) => p.kind === 'block-store-index')) return repairStoreIndex(ctx, problems);
   let done = 0;
   const covered = new Set<FileId>();
   // Lowest ids first, so that repairs (and lost+found names) are deterministic.
@@ -42,6 +45,23 @@ export async function repairProblems(ctx: RepairContext, problems: Problem[]): P
       p.repair = what;
       done++;
     }
+  }
+  return done;
+}
+
+/** The block store repairs its own bookkeeping in one go; each problem gets what was done about its subject. */
+async function repairStoreIndex(ctx: RepairContext, problems: Problem[]): Promise<number> {
+  if (ctx.blocks?.checkIntegrity === undefined) return 0;
+  const fixed = new Map<string, string>();
+  for (const i of await ctx.blocks.checkIntegrity({ repair: true })) {
+    if (i.repair !== undefined) fixed.set(`${i.kind}:${i.subject}`, i.repair);
+  }
+  let done = 0;
+  for (const p of problems) {
+    const what = fixed.get(`${p.storeKind}:${p.subject}`);
+    if (what === undefined) continue;
+    p.repair = what;
+    done++;
   }
   return done;
 }
@@ -122,6 +142,7 @@ async function repairOne(ctx: RepairContext, p: Problem, covered: Set<FileId>): 
       await ctx.blocks.delete(p.contentId!);
       return 'deleted the content';
     case 'missing-root':
+    case 'block-store-index':
       return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import type { BlockStore } from '../../storage/block/store.js';
+import type { BlockStore, BlockStoreIssue } from '../../storage/block/store.js';
 import type { MetadataReadTx, MetadataStore } from '../../storage/metadata/store.js';
 import { ROOT_ID, type FileId, type FileType } from '../types.js';
 import { SEVERITY, type Problem, type ProblemKind } from './problems.js';
@@ -80,6 +80,9 @@ export async function scanStores(meta: MetadataStore, blocks?: BlockStore): Prom
   checkDirectories(scan);
   checkLinks(scan);
   if (blocks?.listContent !== undefined) await checkContent(blocks, scan);
+  if (blocks?.checkIntegrity !== undefined) {
+    for (const i of await blocks.checkIntegrity({ repair: false })) scan.problems.push(storeProblem(i));
+  }
   return scan;
 }
 
@@ -277,4 +280,17 @@ async function checkContent(blocks: BlockStore, scan: Scan): Promise<void> {
       problem('unreferenced-content', `content ${id} is referenced by no inode (reclaimable space)`, { contentId: id }),
     );
   }
+}
+
+/** A block store's own inconsistency, with the store's severity. */
+export function storeProblem(i: BlockStoreIssue): Problem {
+  const p: Problem = {
+    kind: 'block-store-index',
+    severity: i.severity,
+    message: i.message,
+    storeKind: i.kind,
+    subject: i.subject,
+  };
+  if (i.repair !== undefined) p.repair = i.repair;
+  return p;
 }

@@ -41,6 +41,13 @@ export interface BlockStore {
    * PUNCH_HOLE). Does not change the content's length. Optional.
    */
   punchHole?(contentId: string, offset: number, length: number): Promise<void>;
+  /**
+   * Check the store's own bookkeeping (e.g. a chunk index's reference
+   * counts against its chunk map) and, with `repair`, fix what can be fixed.
+   * Optional: for offline tools (`dfs fsck`); call it on a store nothing
+   * else uses. Returns what was found (with `repair` set on what was fixed).
+   */
+  checkIntegrity?(opts: { repair: boolean }): Promise<BlockStoreIssue[]>;
   /** Bytes of storage in use (for FSSTAT). */
   usedBytes(): Promise<number>;
   close(): Promise<void>;
@@ -54,3 +61,16 @@ export interface BlockStore {
 export type DurabilityMode = 'writeback' | 'local-durable' | 'remote';
 
 export const DURABILITY_MODES: readonly DurabilityMode[] = ['writeback', 'local-durable', 'remote'];
+
+/** One inconsistency a block store found in its own bookkeeping ({@link BlockStore.checkIntegrity}). */
+export interface BlockStoreIssue {
+  /** Store-specific, stable: e.g. 'chunk-refcount-low'. */
+  kind: string;
+  /** 'error': data could be lost or misread; 'warning': space only. */
+  severity: 'error' | 'warning';
+  message: string;
+  /** What the issue is about (a chunk hash, a content id): the same on a second check. */
+  subject: string;
+  /** After a repair: what was done. */
+  repair?: string;
+}

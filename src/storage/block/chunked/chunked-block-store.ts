@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsError } from '../../../core/errors.js';
@@ -7,8 +6,9 @@ import { silentLogger } from '../../../observability/logger.js';
 import { validateContentId } from '../fs/content-path.js';
 import { acquireBlockOwner } from '../owner-lock.js';
 import { checkRange } from '../range.js';
-import type { BlockStore, DurabilityMode } from '../store.js';
+import type { BlockStore, BlockStoreIssue, DurabilityMode } from '../store.js';
 import { ChunkCache } from './chunk-cache.js';
+import { hashBatch, sha256 } from './chunk-hasher.js';
 import { ChunkIndex } from './chunk-index.js';
 import { KeyedMutex, SharedExclusiveLock } from './locks.js';
 import { Syncer, type SyncerOptions } from './syncer.js';
@@ -58,15 +58,6 @@ interface Flushed {
 
 const MIB = 1024 * 1024;
 
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function isAllZero(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
-  return true;
-}
-
 /**
  * Content-addressed block store (DESIGN.md "Block store"). A file's content
  * is a map from chunk number to the SHA-256 of a chunk of at most
@@ -98,7 +89,16 @@ export class ChunkedBlockStore implements BlockStore {
   private readonly cache: ChunkCache;
   private readonly files = new KeyedMutex();
   private readonly lifecycle = new SharedExclusiveLock();
+  /** Buffered writes per file, not yet taken by a flush. */
   private readonly dirty = new Map<string, Map<number, DirtyChunk>>();
+  /**
+   * Chunks a flush took from `dirty` and is hashing and storing without the
+   * file's lock: read (and used as the base of partial writes) until the
+   * flush publishes them in the index. Writers never change them.
+   */
+  private readonly inFlush = new Map<string, Map<number, DirtyChunk>>();
+  /** The flush in progress per file (one at a time, in order). */
+  private readonly flushes = new Map<string, Promise<void>>();
   private readonly loads = new Map<string, Promise<Buffer>>();
   /** Uploaded chunks still held locally, least recently used first: what eviction may drop. */
   private readonly evictable = new Map<string, number>();
@@ -189,6 +189,14 @@ export class ChunkedBlockStore implements BlockStore {
         }
       });
     }
+    if (present.size > 0) {
+      // A file the chunk map still names (its record lost to a bug or an edit) is the only copy
+      // of that data: keep it for `dfs fsck --repair`, which rebuilds the record from it.
+      for (const { value } of this.index.map.getRange()) {
+        if (present.delete(value)) this.log.warn({ hash: value }, 'chunk mapped by a file has no index record; kept');
+        if (present.size === 0) break;
+      }
+    }
     for (const orphan of present) await this.local.delete(orphan);
   }
 
@@ -225,7 +233,10 @@ export class ChunkedBlockStore implements BlockStore {
    * fail (IO) rather than take data it cannot make remote.
    */
   private async admit(n: number): Promise<void> {
-    if (this.dirtyBytes + n > this.maxDirty) await this.flushAll();
+    // Over the limit: wait for flushes (bounded: accounting can never make this spin).
+    for (let i = 0; i < 4 && this.dirtyBytes > 0 && this.dirtyBytes + n > this.maxDirty; i++) await this.flushAll();
+    // Past half of it: start one in the background, so that writers fill the other half while it runs.
+    if (this.flushing === undefined && this.dirtyBytes + n > this.maxDirty / 2) void this.flushAll().catch(() => {});
     if (this.remote === undefined || this.budget === Infinity) return;
     const over = this.localBytes + this.dirtyBytes + n - this.budget;
     if (over <= 0) return;
@@ -249,8 +260,10 @@ export class ChunkedBlockStore implements BlockStore {
     let dc: DirtyChunk;
     if (whole) dc = { buf: Buffer.allocUnsafe(this.chunkSize), len: 0 };
     else {
-      const hash = this.index.map.get([contentId, no]);
-      const base = hash === undefined ? undefined : await this.loadChunk(hash);
+      const base = await this.currentChunk(contentId, no);
+      // A flush that failed meanwhile may have put its chunk back: that one is current.
+      const back = chunks.get(no);
+      if (back !== undefined) return back;
       const cap = Math.min(this.chunkSize, Math.max(64 * 1024, base?.length ?? 0));
       dc = { buf: Buffer.alloc(cap), len: 0 };
       if (base !== undefined) {
@@ -261,6 +274,14 @@ export class ChunkedBlockStore implements BlockStore {
     }
     chunks.set(no, dc);
     return dc;
+  }
+
+  /** A chunk's content as last flushed or being flushed (undefined: a hole). */
+  private async currentChunk(contentId: string, no: number): Promise<Buffer | undefined> {
+    const flushing = this.inFlush.get(contentId)?.get(no);
+    if (flushing !== undefined) return flushing.buf.subarray(0, flushing.len);
+    const hash = this.index.map.get([contentId, no]);
+    return hash === undefined ? undefined : await this.loadChunk(hash);
   }
 
   private reserve(dc: DirtyChunk, need: number): void {
@@ -279,13 +300,14 @@ export class ChunkedBlockStore implements BlockStore {
     const first = Math.floor(offset / cs);
     const last = Math.floor((offset + length - 1) / cs);
     const dirty = this.dirty.get(contentId);
+    const flushing = this.inFlush.get(contentId);
     const pieces: Promise<void>[] = [];
     for (let no = first; no <= last; no++) {
       const start = Math.max(offset, no * cs);
       const end = Math.min(offset + length, (no + 1) * cs);
       const within = start - no * cs;
       const dst = start - offset;
-      const dc = dirty?.get(no);
+      const dc = dirty?.get(no) ?? flushing?.get(no);
       if (dc !== undefined) {
         if (within < dc.len) dc.buf.copy(out, dst, within, Math.min(dc.len, within + end - start));
         continue;
@@ -317,7 +339,7 @@ export class ChunkedBlockStore implements BlockStore {
     try {
       data = await this.loadChunk(hash);
     } catch (e) {
-      const dc = this.dirty.get(contentId)?.get(no);
+      const dc = this.dirty.get(contentId)?.get(no) ?? this.inFlush.get(contentId)?.get(no);
       const now = this.index.map.get([contentId, no]);
       if (dc !== undefined) data = dc.buf.subarray(0, dc.len);
       else if (now !== hash) data = now === undefined ? Buffer.alloc(0) : await this.loadChunk(now);
@@ -407,6 +429,7 @@ export class ChunkedBlockStore implements BlockStore {
     const cs = this.chunkSize;
     const keep = Math.ceil(size / cs);
     await this.files.run(contentId, async () => {
+      await this.settleFlush(contentId);
       const chunks = this.dirty.get(contentId);
       if (chunks !== undefined) {
         for (const [no, dc] of chunks) {
@@ -442,6 +465,7 @@ export class ChunkedBlockStore implements BlockStore {
     const firstWhole = Math.ceil(offset / cs);
     const endWhole = Math.floor(end / cs);
     await this.files.run(contentId, async () => {
+      await this.settleFlush(contentId);
       // Partial chunks at either end: zero the range in place (a chunk that
       // becomes all zeros is stored as a hole at the next flush).
       for (let no = Math.floor(offset / cs); no * cs < end; no++) {
@@ -486,6 +510,7 @@ export class ChunkedBlockStore implements BlockStore {
   async delete(contentId: string): Promise<void> {
     validateContentId(contentId);
     await this.files.run(contentId, async () => {
+      await this.settleFlush(contentId);
       const chunks = this.dirty.get(contentId);
       if (chunks !== undefined) {
         for (const dc of chunks.values()) this.dirtyBytes -= dc.len;
@@ -499,7 +524,7 @@ export class ChunkedBlockStore implements BlockStore {
   async commit(contentId: string): Promise<void> {
     validateContentId(contentId);
     if (this.durability === 'writeback') return;
-    await this.files.run(contentId, () => this.flushFile(contentId));
+    await this.flushFile(contentId);
     if (this.durability !== 'remote' || this.syncer === undefined) return;
     const waiting = this.index
       .fileChunks(contentId)
@@ -546,7 +571,7 @@ export class ChunkedBlockStore implements BlockStore {
     if (this.flushing === undefined) {
       this.flushing = (async () => {
         try {
-          for (const id of [...this.dirty.keys()]) await this.files.run(id, () => this.flushFile(id));
+          for (const id of new Set([...this.dirty.keys(), ...this.flushes.keys()])) await this.flushFile(id);
         } finally {
           this.flushing = undefined;
         }
@@ -555,15 +580,67 @@ export class ChunkedBlockStore implements BlockStore {
     return this.flushing;
   }
 
-  /** Caller holds the file's mutex. */
-  private async flushFile(contentId: string): Promise<void> {
-    const chunks = this.dirty.get(contentId);
-    if (chunks === undefined || chunks.size === 0) return;
-    const entries: Flushed[] = [];
-    for (const [no, dc] of chunks) {
-      const data = dc.buf.subarray(0, dc.len);
-      entries.push({ no, len: dc.len, data, hash: dc.len === 0 || isAllZero(data) ? undefined : sha256(data) });
+  /** Caller holds the file's mutex: wait until no flush of the file is in progress (its outcome is its caller's). */
+  private async settleFlush(contentId: string): Promise<void> {
+    for (let f = this.flushes.get(contentId); f !== undefined; f = this.flushes.get(contentId)) {
+      await f.catch(() => undefined);
     }
+  }
+
+  /**
+   * Flush what is buffered for one file now. The file's lock is held only to
+   * take the dirty chunks (they move to `inFlush`); hashing, storing the new
+   * chunks and the index transaction run without it, so writers carry on
+   * into fresh dirty buffers meanwhile. Whatever changes the file's chunk map
+   * directly (truncate, punchHole, delete, clone onto it) first waits for the
+   * flush in progress, and flushes of one file run one at a time, so the
+   * flush publishes onto the map it started from.
+   */
+  private async flushFile(contentId: string): Promise<void> {
+    const started = await this.files.run(contentId, async () => {
+      await this.settleFlush(contentId);
+      const chunks = this.dirty.get(contentId);
+      if (chunks === undefined || chunks.size === 0) return undefined;
+      this.dirty.delete(contentId);
+      this.inFlush.set(contentId, chunks);
+      // Registered before the lock is released, so the next holder sees it.
+      const p = this.publish(contentId, chunks);
+      this.flushes.set(contentId, p);
+      return { p };
+    });
+    if (started === undefined) return;
+    try {
+      await started.p;
+    } finally {
+      if (this.flushes.get(contentId) === started.p) this.flushes.delete(contentId);
+    }
+  }
+
+  /** Store the chunks of one flush and switch the file's map to them; on failure, hand them back to `dirty`. */
+  private async publish(contentId: string, batch: Map<number, DirtyChunk>): Promise<void> {
+    try {
+      const entries: Flushed[] = [];
+      for (const [no, dc] of batch)
+        entries.push({ no, len: dc.len, data: dc.buf.subarray(0, dc.len), hash: undefined });
+      const hashes = await hashBatch(entries.map((e) => e.data));
+      for (let i = 0; i < entries.length; i++) entries[i].hash = hashes[i];
+      await this.storeAndSwitch(contentId, entries);
+      for (const e of entries) this.dirtyBytes -= e.len;
+    } catch (err) {
+      // Chunks written again meanwhile were based on these (see currentChunk): the newer ones stay.
+      const cur = this.dirty.get(contentId) ?? new Map<number, DirtyChunk>();
+      for (const [no, dc] of batch) {
+        if (cur.has(no)) this.dirtyBytes -= dc.len;
+        else cur.set(no, dc);
+      }
+      if (cur.size > 0) this.dirty.set(contentId, cur);
+      throw err;
+    } finally {
+      if (this.inFlush.get(contentId) === batch) this.inFlush.delete(contentId);
+    }
+  }
+
+  private async storeAndSwitch(contentId: string, entries: Flushed[]): Promise<void> {
     await this.lifecycle.withShared(async () => {
       const written = new Set<string>();
       const stores: Promise<void>[] = [];
@@ -601,12 +678,7 @@ export class ChunkedBlockStore implements BlockStore {
       if (this.durability !== 'writeback') await this.index.env.flushed;
       this.used += usedDelta;
       this.localBytes += localDelta;
-      for (const e of entries) {
-        if (e.hash !== undefined) this.cache.set(e.hash, e.data);
-        chunks.delete(e.no);
-        this.dirtyBytes -= e.len;
-      }
-      if (chunks.size === 0) this.dirty.delete(contentId);
+      for (const e of entries) if (e.hash !== undefined) this.cache.set(e.hash, e.data);
       if (fresh.length > 0) this.syncer?.enqueue(fresh);
     });
   }
@@ -717,8 +789,9 @@ export class ChunkedBlockStore implements BlockStore {
     validateContentId(src);
     validateContentId(dst);
     if (src === dst) return;
-    await this.files.run(src, () => this.flushFile(src));
+    await this.flushFile(src);
     await this.files.run(dst, async () => {
+      await this.settleFlush(dst);
       const chunks = this.dirty.get(dst);
       if (chunks !== undefined) {
         for (const dc of chunks.values()) this.dirtyBytes -= dc.len;
@@ -745,8 +818,8 @@ export class ChunkedBlockStore implements BlockStore {
   /** Content ids with a chunk in the index or buffered writes (for the consistency checker). */
   async *listContent(): AsyncIterable<string> {
     const seen = new Set<string>();
-    for (const [id, chunks] of this.dirty) {
-      if (chunks.size === 0) continue;
+    for (const [id, chunks] of [...this.dirty, ...this.inFlush]) {
+      if (chunks.size === 0 || seen.has(id)) continue;
       seen.add(id);
       yield id;
     }
@@ -757,6 +830,91 @@ export class ChunkedBlockStore implements BlockStore {
       if (id === last) continue;
       last = id;
       if (!seen.has(id)) yield id;
+    }
+  }
+
+  /**
+   * Recount every chunk's references from the chunk map and compare with the
+   * index (what a bug or an edit of the index could leave; a crash cannot,
+   * see ChunkIndex). Too few references is an error: the collector could
+   * delete a chunk a file still maps. Too many, or a chunk without
+   * references missing from the garbage set, only keeps space. A map entry
+   * naming a chunk the index has no record of cannot be repaired (the bytes
+   * are unknown) unless the local tier still holds the chunk. With `repair`,
+   * the counts, the garbage set and the usage totals are set from the map in
+   * one transaction.
+   */
+  async checkIntegrity(opts: { repair: boolean }): Promise<BlockStoreIssue[]> {
+    await this.flushAll();
+    return this.lifecycle.withExclusive(async () => {
+      const counted = new Map<string, number>();
+      for (const { value } of this.index.map.getRange()) counted.set(value, (counted.get(value) ?? 0) + 1);
+      const issues: BlockStoreIssue[] = [];
+      const fixes: (() => void)[] = [];
+      for (const { key: hash, value: rec } of this.index.chunks.getRange()) {
+        const refs = counted.get(hash) ?? 0;
+        counted.delete(hash);
+        if (rec.refs !== refs) {
+          const low = rec.refs < refs;
+          issues.push({
+            kind: low ? 'chunk-refcount-low' : 'chunk-refcount-high',
+            severity: low ? 'error' : 'warning',
+            subject: hash,
+            message: `chunk ${hash} records ${rec.refs} reference(s), the chunk map holds ${refs}`,
+          });
+          fixes.push(() => {
+            this.index.chunks.put(hash, { ...rec, refs });
+            if (refs === 0) this.index.garbage.put(hash, 1);
+            else this.index.garbage.remove(hash);
+          });
+        } else if (refs === 0 && this.index.garbage.get(hash) === undefined) {
+          issues.push({
+            kind: 'garbage-unlisted',
+            severity: 'warning',
+            subject: hash,
+            message: `chunk ${hash} has no reference but is not in the garbage set (never collected)`,
+          });
+          fixes.push(() => this.index.garbage.put(hash, 1));
+        }
+      }
+      // What is left was counted in the map but has no record.
+      for (const [hash, refs] of counted) {
+        const data = await this.local.get(hash).catch(() => undefined);
+        const recoverable = data !== undefined && sha256(data) === hash;
+        issues.push({
+          kind: 'chunk-record-missing',
+          severity: 'error',
+          subject: hash,
+          message: `the chunk map names chunk ${hash} ${refs} time(s), but the index has no record of it${recoverable ? ' (the local tier still holds it)' : ''}`,
+        });
+        if (recoverable) {
+          fixes.push(() => {
+            this.index.chunks.put(hash, { refs, len: data.length, local: true, remote: false });
+            if (this.remote !== undefined) this.index.pending.put(hash, 1);
+          });
+        }
+      }
+      if (!opts.repair || fixes.length === 0) return issues;
+      await this.index.env.transaction(() => {
+        for (const fix of fixes) fix();
+      });
+      await this.index.env.flushed;
+      for (const i of issues) {
+        if (i.kind !== 'chunk-record-missing') i.repair = 'set from the chunk map';
+        else if (this.index.chunks.get(i.subject) !== undefined) i.repair = 'record rebuilt from the local copy';
+      }
+      this.recountUsage();
+      return issues;
+    });
+  }
+
+  /** Usage totals from the index (after a repair changed reference counts). */
+  private recountUsage(): void {
+    this.used = 0;
+    this.localBytes = 0;
+    for (const { value } of this.index.chunks.getRange()) {
+      if (value.refs > 0) this.used += value.len;
+      if (value.local) this.localBytes += value.len;
     }
   }
 
