@@ -36,7 +36,8 @@ export function registerFsckCommand(program: Command): void {
     .command('fsck')
     .description(
       'Check the metadata and content stores of the configured shares for what a crash could leave behind ' +
-        '(dangling entries, wrong link counts, cycles, orphans, unreferenced content); the server must be stopped. ' +
+        '(dangling entries, wrong link counts, cycles, orphans, unreferenced content, chunk reference counts); ' +
+        'the server must be stopped (a running server also reclaims unreferenced content by itself at start). ' +
         'Exit code 0: clean (warnings allowed), 1: problems left, 2: could not check. See docs/fsck.md.',
     )
     .option('-c, --config <file>', 'YAML configuration file, as for dfs start')
