@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUnavailable, startPostgres, type RunningPostgres } from '../../../test/support/postgres.js';
+import { ROOT_ID } from '../../core/types.js';
+import { sampleInode } from '../../storage/metadata/conformance.js';
+import { PostgresMetadataStore } from '../../storage/metadata/postgres/postgres-store.js';
 import { runControlPlaneStoreConformance } from './conformance.js';
 import { MIGRATIONS } from './migrations.js';
 import { channelOf, PostgresControlPlaneStore, type PostgresControlPlaneStoreOptions } from './postgres-store.js';
@@ -98,6 +101,15 @@ describe.skipIf(unavailable !== undefined)(
       } finally {
         await c.end();
       }
+    });
+
+    it("refuses a schema that holds the metadata store's tables", async () => {
+      const meta = new PostgresMetadataStore({ connectionString: url, schema: 'cp_shared_with_meta' });
+      await meta.open({ rootInode: sampleInode(ROOT_ID, { type: 'dir', mode: 0o755, nlink: 2, parent: ROOT_ID }) });
+      await meta.close();
+      await expect(PostgresControlPlaneStore.open({ url, schema: 'cp_shared_with_meta' })).rejects.toThrowError(
+        /holds the tables of another database/,
+      );
     });
 
     it('refuses a schema name that is not a plain identifier', async () => {

@@ -178,9 +178,18 @@ export class PostgresControlPlaneStore implements ControlPlaneStore {
       await c.query(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
       );
-      const applied = new Set(
-        (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
-      );
+      const rows = (await c.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations'))
+        .rows;
+      const applied = new Set(rows.map((r) => r.version));
+      // The metadata store keeps a schema_migrations table too: a schema given to both would look migrated.
+      for (const r of rows) {
+        const ours = migrations.find((m) => m.version === r.version);
+        if (ours && ours.name !== r.name) {
+          throw new Error(
+            `schema ${this.schema} holds the tables of another database (migration ${r.version} is "${r.name}"); give the control plane a schema of its own`,
+          );
+        }
+      }
       const newest = Math.max(0, ...applied);
       const known = Math.max(0, ...migrations.map((m) => m.version));
       if (newest > known) {
