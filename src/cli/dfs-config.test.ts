@@ -34,10 +34,20 @@ describe('dfs init and dfs config validate', { timeout: 60_000 }, () => {
     const file = join(dir, 'dittofs.yaml');
     expect((await dfs(['init', file])).code).toBe(0);
     const ok = await dfs(['config', 'validate', file]);
-    expect(ok.stdout).toMatch(/valid \(1 share\(s\), NFS port 12049, API 127\.0\.0\.1:12080\)/);
+    expect(ok.stdout).toMatch(
+      /valid \(1 share\(s\), NFS port 12049, API 127\.0\.0\.1:12080, control-plane database sqlite \S+controlplane\.db\)/,
+    );
     const again = await dfs(['init', file]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists; use --force/);
+  });
+
+  it('validate shows a PostgreSQL control-plane database without the password of its URL', async () => {
+    const file = join(dir, 'pg.yaml');
+    await writeFile(file, 'database:\n  type: postgres\n  url: postgresql://dfs:s3cr3t-pw@db.example:5433/cp\n');
+    const ok = await dfs(['config', 'validate', file]);
+    expect(ok.stdout).toMatch(/control-plane database postgres db\.example:5433\/cp schema dittofs_cp\)/);
+    expect(ok.stdout).not.toContain('s3cr3t-pw');
   });
 
   it('validate names the wrong key, in the file or in a DITTOFS_* variable', async () => {

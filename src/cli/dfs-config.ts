@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, envKeys, loadConfigFile } from '../controlplane/config.js';
+import { describeUrl } from '../controlplane/store/postgres-store.js';
 
 /** `dfs config validate FILE` and `dfs config env`. */
 export function registerConfigCommand(program: Command): void {
@@ -12,8 +13,13 @@ export function registerConfigCommand(program: Command): void {
     .action(async (file: string, opts: { env: boolean }) => {
       try {
         const cfg = await loadConfigFile(file, {}, opts.env ? process.env : {});
+        // The URL may carry a password: only host, port and database are shown.
+        const db =
+          cfg.database.type === 'postgres'
+            ? `postgres ${describeUrl(cfg.database.url)} schema ${cfg.database.schema}`
+            : `sqlite ${cfg.database.path}`;
         console.log(
-          `${file}: valid (${cfg.shares.length} share(s), NFS port ${cfg.port}, API ${cfg.api.enabled ? `${cfg.api.host}:${cfg.api.port}` : 'disabled'})`,
+          `${file}: valid (${cfg.shares.length} share(s), NFS port ${cfg.port}, API ${cfg.api.enabled ? `${cfg.api.host}:${cfg.api.port}` : 'disabled'}, control-plane database ${db})`,
         );
       } catch (e) {
         if (e instanceof ConfigError) {
