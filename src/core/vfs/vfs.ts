@@ -579,9 +579,11 @@ export class Vfs implements VfsApi {
    * forgotten; one whose inode was deleted is forgotten whatever its version.
    */
   private async update<T>(fn: (tx: MetadataWriteTx) => Promise<T>): Promise<T> {
-    if (this.dirty.size === 0) return this.meta.update(fn);
     let last: OverlayWriteTx | undefined;
     const result = await this.meta.update(async (tx) => {
+      // Decided when the callback runs (it may wait for earlier updates), not when it is queued.
+      last = undefined;
+      if (this.dirty.size === 0) return fn(tx);
       // Stores may retry the callback: each attempt has its own overlay.
       const o = new OverlayWriteTx(tx, this.dirty);
       last = o;
