@@ -1,8 +1,8 @@
 // Samba's smbclient on the host against the real `dfs start` with the SMB
 // adapter on: a control-plane user with a password logs in over NTLMv2 and
 // puts, gets, lists, makes a directory, renames and removes files, per
-// dialect (2.0.2 to 3.1.1) and with signing required by the client,
-// checking content by SHA-256.
+// dialect (2.0.2 to 3.1.1), with signing required by the client, and
+// encrypted (3.0 AES-128-CCM, 3.1.1 AES-128-GCM), checking content by SHA-256.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -108,19 +108,24 @@ describeE2e('smbclient (Samba) against dfs with SMB enabled', missingForSmbclien
     return `smbclient exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserver log (tail):\n${server?.logs().slice(-4000)}`;
   }
 
-  const cases: { dialect: string; signing?: 'required' }[] = [
+  const cases: { dialect: string; signing?: 'required'; encrypt?: true }[] = [
     { dialect: 'SMB2_02' },
     { dialect: 'SMB2_10' },
     { dialect: 'SMB2_10', signing: 'required' },
     { dialect: 'SMB3_00', signing: 'required' },
     { dialect: 'SMB3_11' },
     { dialect: 'SMB3_11', signing: 'required' },
+    { dialect: 'SMB3_00', encrypt: true },
+    { dialect: 'SMB3_11', encrypt: true },
   ];
-  for (const { dialect, signing } of cases) {
-    const label = `${dialect}${signing ? ' with client signing=required' : ''}`;
+  for (const { dialect, signing, encrypt } of cases) {
+    const label = `${dialect}${signing ? ' with client signing=required' : ''}${encrypt ? ' encrypted' : ''}`;
     it(`${label}: put, ls, mkdir, rename, get (checksums), rm`, async () => {
-      const dir = `d-${dialect}-${signing ?? 'auto'}`;
-      const extra = signing ? [`--option=client signing=${signing}`] : [];
+      const dir = `d-${dialect}-${signing ?? 'auto'}${encrypt ? '-enc' : ''}`;
+      const extra = [
+        ...(signing ? [`--option=client signing=${signing}`] : []),
+        ...(encrypt ? ['--option=client smb encrypt=required'] : []),
+      ];
       const r = await smbclient(
         dialect,
         [

@@ -11,7 +11,9 @@ import {
   HEADER_SIZE,
   SMB1_MAGIC,
   SMB2_MAGIC,
+  TRANSFORM_MAGIC,
 } from './constants.js';
+import { decryptMessage, encryptMessage, readTransformHeader } from './crypto/encryption.js';
 import type { Smb2ServerContext } from './context.js';
 import { CreditWindow } from './credits.js';
 import { dispatch } from './dispatch.js';
@@ -39,6 +41,8 @@ export interface Negotiated {
   clientDialects: number[];
   serverCapabilities: number;
   serverSecurityMode: number;
+  /** Connection.CipherId: 0 when the client cannot encrypt. */
+  cipher: number;
 }
 
 /**
@@ -162,11 +166,36 @@ export class Smb2Connection {
       this.credits.grant(1);
       return this.send([reply]);
     }
+    if (magic === TRANSFORM_MAGIC) return this.handleTransform(frame);
     if (magic !== SMB2_MAGIC) return this.close();
     await this.handleSmb2(frame);
   }
 
-  private async handleSmb2(frame: Buffer): Promise<void> {
+  /**
+   * MS-SMB2 §3.3.5.2.1.1: an encrypted message names its session; it is
+   * decrypted with the session's DecryptionKey (a bad header, an unknown
+   * session or a failed tag closes the connection), run like any other,
+   * and answered encrypted.
+   */
+  private async handleTransform(frame: Buffer): Promise<void> {
+    const th = readTransformHeader(frame);
+    const session = th ? this.sessions.get(th.sessionId) : undefined;
+    if (!th || !session?.encryption) {
+      this.log.info(
+        { session: th ? String(th.sessionId) : undefined },
+        'bad TRANSFORM_HEADER or session without keys, closing',
+      );
+      return this.close();
+    }
+    const plain = decryptMessage(session.encryption.cipher, session.encryption.decryptionKey, frame);
+    if (!plain || plain.length < HEADER_SIZE || plain.readUInt32LE(0) !== SMB2_MAGIC) {
+      this.log.info({ session: String(th.sessionId) }, 'encrypted message does not decrypt, closing');
+      return this.close();
+    }
+    await this.handleSmb2(plain, session);
+  }
+
+  private async handleSmb2(frame: Buffer, encryptedBy?: Session): Promise<void> {
     const out: Buffer[] = [];
     let off = 0;
     let related: { persistent: bigint; volatile: bigint } | undefined;
@@ -199,7 +228,7 @@ export class Smb2Connection {
         hdr.sessionId = prev.session;
         hdr.treeId = prev.tree;
       }
-      const req = new Smb2Request(this, hdr, msg, isRelated ? related : undefined);
+      const req = new Smb2Request(this, hdr, msg, isRelated ? related : undefined, encryptedBy);
       const started = process.hrtime.bigint();
       let reply: Smb2Reply;
       if (isRelated && !prev) {
@@ -221,7 +250,13 @@ export class Smb2Connection {
       if (next === 0) break;
       off += next;
     }
-    if (out.length > 0) this.send(out);
+    if (out.length === 0) return;
+    const enc = encryptedBy?.encryption;
+    if (enc) {
+      const plain = out.length === 1 ? out[0] : Buffer.concat(out);
+      return this.send([encryptMessage(enc.cipher, enc.encryptionKey, plain, encryptedBy.id, enc.nonces.next())]);
+    }
+    this.send(out);
   }
 
   private async run(req: Smb2Request): Promise<Smb2Reply> {
@@ -253,7 +288,8 @@ export class Smb2Connection {
     const total = more ? align8(raw) : raw;
     const buf = Buffer.alloc(total);
     const session = req.session ?? this.sessions.get(hdr.sessionId);
-    const signWith = this.responseSigningKey(req, session, reply);
+    // Encrypted responses are not signed (MS-SMB2 §3.3.4.1.1): the AEAD tag authenticates them.
+    const signWith = req.encryptedBy ? undefined : this.responseSigningKey(req, session, reply);
     encodeHeader(buf, 0, {
       creditCharge: hdr.creditCharge,
       status: reply.status,

@@ -63,6 +63,10 @@ export const SIGNING_CAPABILITIES = 0x0008;
 export const HASH_SHA512 = 0x0001;
 export const CIPHER_AES_128_CCM = 0x0001;
 export const CIPHER_AES_128_GCM = 0x0002;
+export const CIPHER_AES_256_CCM = 0x0003;
+export const CIPHER_AES_256_GCM = 0x0004;
+/** Server preference among the ciphers a 3.1.1 client offers (GCM is faster than CCM). */
+export const CIPHER_PREFERENCE = [0x0002, 0x0001, 0x0004, 0x0003] as const;
 export const SIGNING_HMAC_SHA256 = 0x0000;
 export const SIGNING_AES_CMAC = 0x0001;
 

@@ -55,7 +55,8 @@ export async function dispatch(req: Smb2Request): Promise<Smb2Reply> {
   const session = conn.sessions.get(hdr.sessionId);
   // §3.3.5.2.9: an unknown or unfinished session is USER_SESSION_DELETED.
   if (!session || session.state !== 'valid') throw new NtStatusError(Status.USER_SESSION_DELETED);
-  checkSignature(req, session.signingKey, session.signingRequired);
+  // §3.3.5.2.1.1: a message that decrypted under this session's key is authenticated already (and unsigned).
+  if (req.encryptedBy !== session) checkSignature(req, session.signingKey, session.signingRequired);
   req.session = session;
   if (entry.needs === 'tree') {
     const tree = session.trees.get(hdr.treeId);

@@ -20,6 +20,8 @@ export class Smb2Request {
     readonly msg: Buffer,
     /** FileId of the previous command in a related compound, if any. */
     readonly relatedFileId?: { persistent: bigint; volatile: bigint },
+    /** The request arrived inside a TRANSFORM_HEADER of this session (MS-SMB2 §3.3.5.2.1.1). */
+    readonly encryptedBy?: Session,
   ) {}
 
   /** A reader positioned on the body, after checking its fixed StructureSize (MS-SMB2 §3.3.5.2.6). */

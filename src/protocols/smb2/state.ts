@@ -1,5 +1,6 @@
 import type { AuthResult, SecurityContext } from '../../auth/api.js';
 import type { Share, ShareAccess } from '../../core/share.js';
+import type { NonceGenerator } from './crypto/encryption.js';
 import type { Credentials, FileId, Inode } from '../../core/types.js';
 
 /** One SMB session (MS-SMB2 §3.3.1.8): an authentication exchange, then who the client is. */
@@ -13,6 +14,8 @@ export interface Session {
   signingRequired: boolean;
   /** Set once the session key is known and the crypto engine derived the signing key. */
   signingKey?: Buffer;
+  /** SMB 3.x with a negotiated cipher: Session.EncryptionKey (server→client) and DecryptionKey. */
+  encryption?: { cipher: number; encryptionKey: Buffer; decryptionKey: Buffer; nonces: NonceGenerator };
   /** SMB 3.1.1: Session.PreauthIntegrityHashValue (§3.3.5.5). */
   preauthHash?: Buffer;
   readonly trees: Map<number, Tree>;

@@ -90,6 +90,8 @@ export class Smb2TestClient {
 
   private onFrame(frame: Buffer): void {
     this.frames.push(frame);
+    // Encrypted (TRANSFORM_HEADER) replies are left to the test that expects them.
+    if (frame.length >= 4 && frame.readUInt32LE(0) === 0x424d53fd) return;
     let off = 0;
     for (;;) {
       const hdr = decodeHeader(frame, off);
@@ -159,7 +161,21 @@ export class Smb2TestClient {
     return Promise.all(waits);
   }
 
+  /** A 3.1.1 NEGOTIATE body with PREAUTH, SIGNING and ENCRYPTION (AES-128-GCM, AES-128-CCM) contexts. */
+  negotiateBodyFor311(): Buffer {
+    return this.negotiateBody([0x0311], { encryption: true });
+  }
+
   async negotiate(dialects: number[], opts: { securityMode?: number; contexts?: boolean } = {}): Promise<Smb2Response> {
+    const res = await this.request(Command.NEGOTIATE, this.negotiateBody(dialects, opts), { creditCharge: 0 });
+    if (res.status === 0) this.dialect = res.body.readUInt16LE(4);
+    return res;
+  }
+
+  negotiateBody(
+    dialects: number[],
+    opts: { securityMode?: number; contexts?: boolean; encryption?: boolean } = {},
+  ): Buffer {
     const fixed = Buffer.alloc(36);
     fixed.writeUInt16LE(36, 0);
     fixed.writeUInt16LE(dialects.length, 2);
@@ -187,12 +203,20 @@ export class Smb2TestClient {
       signing.writeUInt16LE(1, 8);
       signing.writeUInt16LE(1, 10);
       body.writeUInt32LE(ctxOffset, 28);
-      body.writeUInt16LE(2, 32);
+      body.writeUInt16LE(opts.encryption ? 3 : 2, 32);
       body = Buffer.concat([body, pad, preauth, pad2, signing]);
+      if (opts.encryption) {
+        // ENCRYPTION_CAPABILITIES: AES-128-GCM, AES-128-CCM (8-aligned after the 12-byte signing context).
+        const enc = Buffer.alloc(4 + 8 + 6);
+        enc.writeUInt16LE(2, 4);
+        enc.writeUInt16LE(6, 6);
+        enc.writeUInt16LE(2, 12);
+        enc.writeUInt16LE(2, 14);
+        enc.writeUInt16LE(1, 16);
+        body = Buffer.concat([body, enc]);
+      }
     }
-    const res = await this.request(Command.NEGOTIATE, body, { creditCharge: 0 });
-    if (res.status === 0) this.dialect = res.body.readUInt16LE(4);
-    return res;
+    return body;
   }
 
   async sessionSetup(blob: Buffer, securityMode = 1): Promise<Smb2Response> {

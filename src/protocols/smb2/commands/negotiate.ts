@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Smb2Connection } from '../connection.js';
 import {
+  CAP_ENCRYPTION,
   CAP_LARGE_MTU,
+  CIPHER_AES_128_CCM,
+  CIPHER_PREFERENCE,
+  DIALECT_300,
+  DIALECT_302,
+  ENCRYPTION_CAPABILITIES,
   Command,
   DIALECT_202,
   DIALECT_311,
@@ -46,10 +52,18 @@ export async function negotiate(req: Smb2Request): Promise<Smb2Reply> {
   if (dialect === undefined) throw new NtStatusError(Status.NOT_SUPPORTED, 'no common dialect');
 
   const contexts: Buffer[] = [];
-  if (dialect === DIALECT_311) contexts.push(...negotiateContexts(req.msg, ctxOffset, ctxCount));
+  let cipher = 0;
+  if (dialect === DIALECT_311) {
+    const negotiated = negotiateContexts(req.msg, ctxOffset, ctxCount);
+    contexts.push(...negotiated.contexts);
+    cipher = negotiated.cipher;
+  } else if ((dialect === DIALECT_300 || dialect === DIALECT_302) && capabilities & CAP_ENCRYPTION) {
+    // MS-SMB2 §3.3.5.4: 3.0 and 3.0.2 encrypt with AES-128-CCM when both sides have the capability.
+    cipher = CIPHER_AES_128_CCM;
+  }
 
   return ok(
-    negotiateResponse(conn, dialect, contexts, {
+    negotiateResponse(conn, dialect, contexts, cipher, {
       clientGuid,
       clientCapabilities: capabilities,
       clientSecurityMode: securityMode,
@@ -60,16 +74,17 @@ export async function negotiate(req: Smb2Request): Promise<Smb2Reply> {
 
 /**
  * MS-SMB2 §3.3.5.4: the 3.1.1 negotiate contexts we answer. PREAUTH_INTEGRITY
- * with SHA-512 is mandatory; SIGNING_CAPABILITIES picks AES-CMAC when offered
- * and signing is available. ENCRYPTION_CAPABILITIES is left unanswered:
- * without a cipher the client does not encrypt.
+ * with SHA-512 is mandatory; SIGNING_CAPABILITIES picks AES-CMAC when
+ * offered; ENCRYPTION_CAPABILITIES picks the first of CIPHER_PREFERENCE the
+ * client offers (cipher 0 when none: the client will not encrypt).
  */
-function negotiateContexts(msg: Buffer, offset: number, count: number): Buffer[] {
+function negotiateContexts(msg: Buffer, offset: number, count: number): { contexts: Buffer[]; cipher: number } {
   if (count === 0) throw new NtStatusError(Status.INVALID_PARAMETER, '3.1.1 without negotiate contexts');
   const r = new SmbReader(msg, offset);
   let sawSha512 = false;
   let offersCmac = false;
   let sawPreauth = false;
+  let offeredCiphers: number[] | undefined;
   try {
     for (let i = 0; i < count; i++) {
       if (i > 0) r.pos = (r.pos + 7) & ~7;
@@ -84,6 +99,10 @@ function negotiateContexts(msg: Buffer, offset: number, count: number): Buffer[]
         const algs = data.u16();
         data.skip(2);
         for (let k = 0; k < algs; k++) if (data.u16() === HASH_SHA512) sawSha512 = true;
+      } else if (type === ENCRYPTION_CAPABILITIES) {
+        const n = data.u16();
+        offeredCiphers = [];
+        for (let k = 0; k < n; k++) offeredCiphers.push(data.u16());
       } else if (type === SIGNING_CAPABILITIES) {
         const algs = data.u16();
         for (let k = 0; k < algs; k++) if (data.u16() === SIGNING_AES_CMAC) offersCmac = true;
@@ -98,9 +117,15 @@ function negotiateContexts(msg: Buffer, offset: number, count: number): Buffer[]
   const preauth = new SmbWriter(48).u16(PREAUTH_INTEGRITY_CAPABILITIES).u16(38).u32(0);
   preauth.u16(1).u16(32).u16(HASH_SHA512).bytes(randomBytes(32));
   out.push(preauth.result());
+  let cipher = 0;
+  if (offeredCiphers) {
+    const offered = offeredCiphers;
+    cipher = CIPHER_PREFERENCE.find((c) => offered.includes(c)) ?? 0;
+    out.push(new SmbWriter(16).u16(ENCRYPTION_CAPABILITIES).u16(4).u32(0).u16(1).u16(cipher).result());
+  }
   if (offersCmac)
     out.push(new SmbWriter(16).u16(SIGNING_CAPABILITIES).u16(4).u32(0).u16(1).u16(SIGNING_AES_CMAC).result());
-  return out;
+  return { contexts: out, cipher };
 }
 
 /** MS-SMB2 §2.2.4: the NEGOTIATE response body; records what was negotiated on the connection. */
@@ -108,11 +133,14 @@ function negotiateResponse(
   conn: Smb2Connection,
   dialect: number,
   contexts: Buffer[],
+  cipher: number,
   client: { clientGuid: Buffer; clientCapabilities: number; clientSecurityMode: number; clientDialects: number[] },
 ): Buffer {
   const srv = conn.server;
   const securityMode = NEGOTIATE_SIGNING_ENABLED | (srv.opts.requireSigning ? NEGOTIATE_SIGNING_REQUIRED : 0);
-  const capabilities = dialect === DIALECT_202 || dialect === DIALECT_WILDCARD ? 0 : CAP_LARGE_MTU;
+  const capabilities =
+    (dialect === DIALECT_202 || dialect === DIALECT_WILDCARD ? 0 : CAP_LARGE_MTU) |
+    (dialect !== DIALECT_311 && cipher !== 0 ? CAP_ENCRYPTION : 0);
   const maxSize = dialect === DIALECT_202 || dialect === DIALECT_WILDCARD ? 65536 : srv.maxIo;
   const token = srv.opts.authenticator.negotiateToken();
   const w = new SmbWriter(128 + token.length + 64);
@@ -140,6 +168,7 @@ function negotiateResponse(
     ...client,
     serverCapabilities: capabilities,
     serverSecurityMode: securityMode,
+    cipher,
   };
   return w.result();
 }
@@ -174,7 +203,7 @@ export function handleSmb1Negotiate(conn: Smb2Connection, frame: Buffer): Buffer
     if (names.includes('SMB 2.???')) dialect = DIALECT_WILDCARD;
     else if (names.includes('SMB 2.002')) dialect = DIALECT_202;
     else return undefined;
-    const body = negotiateResponse(conn, dialect, [], {
+    const body = negotiateResponse(conn, dialect, [], 0, {
       clientGuid: Buffer.alloc(16),
       clientCapabilities: 0,
       clientSecurityMode: 0,

@@ -6,6 +6,8 @@ import type { Session } from '../state.js';
 import { NtStatusError, Status } from '../status.js';
 import { SmbWriter, sliceAt } from '../wire.js';
 import { releaseOpen } from './close.js';
+import { deriveSessionKeys } from '../crypto/session-keys.js';
+import { NonceGenerator } from '../crypto/encryption.js';
 
 /**
  * MS-SMB2 §3.3.5.5: SESSION_SETUP. The security blob goes to the session's
@@ -70,13 +72,24 @@ export async function sessionSetup(req: Smb2Request): Promise<Smb2Reply> {
   session.auth = undefined;
   session.user = result;
   session.signingRequired = wantsSigning;
-  if (signing && result.sessionKey.length > 0) {
-    const key = result.sessionKey.subarray(0, 16);
-    session.signingKey = signing.signingKey(
-      conn.dialect,
-      key,
-      conn.dialect === DIALECT_311 ? session.preauthHash : undefined,
-    );
+  if (result.sessionKey.length > 0) {
+    const preauth = conn.dialect === DIALECT_311 ? session.preauthHash : undefined;
+    session.signingKey = signing.signingKey(conn.dialect, result.sessionKey, preauth);
+    const cipher = conn.negotiated?.cipher ?? 0;
+    if (cipher !== 0) {
+      // MS-SMB2 §3.3.5.5.3: the encryption and decryption keys of a 3.x session.
+      const keys = deriveSessionKeys(conn.dialect, result.sessionKey, preauth, cipher);
+      session.encryption = {
+        cipher,
+        encryptionKey: keys.encryptionKey!,
+        decryptionKey: keys.decryptionKey!,
+        nonces: new NonceGenerator(cipher),
+      };
+    }
+  } else if (wantsSigning) {
+    // Without a session key there is nothing to sign with: a session that must sign cannot exist.
+    await dropSession(req, session);
+    throw new NtStatusError(Status.ACCESS_DENIED, 'signing required but no session key');
   }
   conn.log.info(
     { user: result.user, session: String(session.id), mechanism: result.mechanism },
