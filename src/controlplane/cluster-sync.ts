@@ -136,6 +136,8 @@ export class ClusterSync {
       opts.resyncMs ?? DEFAULT_RESYNC_MS,
     );
     sync.timer.unref();
+    // What other nodes changed between this node's start-up reads and the LISTEN.
+    void sync.request({ permissions: true, shares: true });
     sync.logger.info('watching the control-plane database for changes made by other nodes');
     return sync;
   }
