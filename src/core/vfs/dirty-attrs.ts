@@ -65,6 +65,16 @@ export class DirtyAttrs {
     return this.byId.get(id)?.version;
   }
 
+  /**
+   * The newest in-memory inode of `seen`'s file: the entry when it is of the same file and not
+   * older than `seen` (another write finished meanwhile), else `seen`.
+   */
+  latest(seen: Inode): Inode {
+    const d = this.byId.get(seen.id);
+    if (d === undefined || d.ino.generation !== seen.generation || d.ino.change < seen.change) return seen;
+    return d.ino;
+  }
+
   /** `stored` with the dirty attributes of its file laid over it; `stored` itself when none apply. */
   apply(stored: Inode | undefined, id: FileId): Inode | undefined {
     const d = this.byId.get(id);

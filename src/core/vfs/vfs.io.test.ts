@@ -233,7 +233,12 @@ describe('Vfs never exposes bytes beyond the logical size', () => {
     await f.blocks.write(obj.contentId!, 2, Buffer.from('GARBAGE'));
     await f.vfs.setattr(ALICE, obj.id, { size: 5 });
     expect((await f.vfs.read(ALICE, obj.id, 0, 5)).data.equals(Buffer.from([0x61, 0x62, 0, 0, 0]))).toBe(true);
-    await f.blocks.write(obj.contentId!, 5, Buffer.from('JUNK'));
+    // A stable write whose data reached the block store while its metadata commit failed.
+    const update = f.meta.update.bind(f.meta);
+    f.meta.update = () => Promise.reject(new Error('commit failed'));
+    expect(await code(f.vfs.write(ALICE, obj.id, 5, Buffer.from('JUNK'), 'file_sync'))).not.toBe('OK');
+    f.meta.update = update;
+    expect((await f.vfs.getattr(obj.id)).size).toBe(5);
     await f.vfs.write(ALICE, obj.id, 10, Buffer.from('z'), 'unstable');
     expect((await f.vfs.read(ALICE, obj.id, 5, 6)).data.equals(Buffer.from([0, 0, 0, 0, 0, 0x7a]))).toBe(true);
   });

@@ -113,28 +113,53 @@ function withoutVerf(i: Inode): Inode {
   return rest;
 }
 
+/** One group of holders of a file's lock: one exclusive holder, or any number of shared ones. */
+interface LockGroup {
+  shared: boolean;
+  holders: number;
+  /** Still admitting shared holders (until its last holder leaves). */
+  joinable: boolean;
+  /** Resolves when the group may run (the previous group is done). */
+  started: Promise<void>;
+  /** Resolves when its last holder released. */
+  done: Promise<void>;
+  open: () => void;
+}
+
 /**
- * FIFO of the data operations (writes, truncates, content deletion) of each
- * file, so that they reach the block store in call order while other files
- * and the metadata store go on in parallel. An idle file costs no map entry.
+ * Per-file FIFO of the data operations (writes, truncates, content deletion),
+ * so that they reach the block store in call order while other files and the
+ * metadata store go on in parallel. UNSTABLE writes of a file whose content
+ * holds nothing past its logical size are shared holders: they run
+ * concurrently with each other (their order is the client's to choose, RFC
+ * 1813 §3.3.7), and wait for and hold up the exclusive ones. An idle file
+ * costs no map entry.
  */
 class FileQueue {
-  private readonly tails = new Map<FileId, Promise<void>>();
+  private readonly tails = new Map<FileId, LockGroup>();
 
   /** Waits for the earlier holders of `id`; the returned release may be called more than once. */
-  async acquire(id: FileId): Promise<() => void> {
+  async acquire(id: FileId, shared = false): Promise<() => void> {
     const previous = this.tails.get(id);
-    let open!: () => void;
-    const mine = new Promise<void>((r) => (open = r));
-    const tail = previous === undefined ? mine : previous.then(() => mine);
-    this.tails.set(id, tail);
-    if (previous !== undefined) await previous;
+    let g: LockGroup;
+    if (shared && previous !== undefined && previous.shared && previous.joinable) {
+      g = previous;
+      g.holders++;
+    } else {
+      let open!: () => void;
+      const done = new Promise<void>((r) => (open = r));
+      g = { shared, holders: 1, joinable: true, started: previous?.done ?? Promise.resolve(), done, open };
+      this.tails.set(id, g);
+    }
+    await g.started;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      open();
-      if (this.tails.get(id) === tail) this.tails.delete(id);
+      if (--g.holders > 0) return;
+      g.joinable = false;
+      g.open();
+      if (this.tails.get(id) === g) this.tails.delete(id);
     };
   }
 }
@@ -184,6 +209,11 @@ export class Vfs implements VfsApi {
   private readonly maxLinks: number;
   private readonly maxIo: number;
   private readonly fileQueue = new FileQueue();
+  /**
+   * Files whose block-store content holds nothing past their logical size (known since this
+   * Vfs cut it): their UNSTABLE writes need no truncate first and share the file queue.
+   */
+  private readonly clean = new Set<FileId>();
   /**
    * Logical size of files with writes whose metadata commit may not be visible
    * to views yet (see write), and how many such writes there are.
@@ -418,7 +448,14 @@ export class Vfs implements VfsApi {
     return { data, eof: offset + n >= size, attr };
   }
 
-  async write(cred: Credentials, id: FileId, offset: number, data: Buffer, stable: StableHow): Promise<WriteResult> {
+  async write(
+    cred: Credentials,
+    id: FileId,
+    offset: number,
+    data: Buffer,
+    stable: StableHow,
+    exclusive = false,
+  ): Promise<WriteResult> {
     this.writable();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('INVAL');
     const end = offset + data.length;
@@ -426,10 +463,13 @@ export class Vfs implements VfsApi {
     const now = this.clock();
     // The data goes to the block store outside any metadata transaction, so that a slow write
     // holds up neither other files nor creates/removes; the per-file queue keeps data, truncates
-    // and size changes of this file in call order.
-    const release = await this.fileQueue.acquire(id);
+    // and size changes of this file in call order. UNSTABLE writes of a clean file (nothing past
+    // its logical size in the block store) share it: they run side by side.
+    const shared = !exclusive && stable === 'unstable' && this.clean.has(id);
+    const release = await this.fileQueue.acquire(id, shared);
     let metaDone: Promise<{ before: Inode; after: Inode }>;
     let contentId: string;
+    let ok = false;
     try {
       // The check happens here, the linearization point of this write against chmod/remove.
       const seen = await this.getattr(id);
@@ -437,16 +477,22 @@ export class Vfs implements VfsApi {
       requireDataAccess(cred, seen, MAY_WRITE);
       // POSIX write(2): a zero-length write changes nothing.
       if (data.length === 0) return { before: seen, after: seen, count: 0, committed: stable };
-      contentId = seen.contentId ?? this.contentIdOf(seen);
-      const hint = this.inflightSize.get(id);
-      const size = hint === undefined ? seen.size : hint.size;
-      // Bytes past the logical size are garbage (e.g. from a write whose transaction failed):
-      // cut them before leaving a hole, so that the hole reads as zeros.
-      if (offset > size) await this.blocks.truncate(contentId, size);
-      await this.blocks.write(contentId, offset, data);
       // write(2): a write by someone other than the owner (or root) clears setuid/setgid. That
       // rare case takes the persisted path below, so a mode change is never only in memory.
       const clearsSuid = (seen.mode & (S_ISUID | S_ISGID)) !== 0 && cred.uid !== 0 && cred.uid !== seen.uid;
+      if (shared && clearsSuid) {
+        release();
+        return await this.write(cred, id, offset, data, stable, true);
+      }
+      contentId = seen.contentId ?? this.contentIdOf(seen);
+      const hint = this.inflightSize.get(id);
+      const size = hint === undefined ? seen.size : hint.size;
+      // Bytes past the logical size are garbage (e.g. from a write whose transaction failed, or
+      // an UNSTABLE write whose size a crash lost): cut them once, before leaving a hole, so that
+      // holes read as zeros; from then on the file is clean (see FileQueue).
+      if (!shared && (offset > size || !this.clean.has(id))) await this.blocks.truncate(contentId, size);
+      await this.blocks.write(contentId, offset, data);
+      ok = true;
       if (stable === 'unstable' && !clearsSuid) {
         // RFC 1813 §3.3.7: UNSTABLE data and the metadata that goes with it may stay volatile
         // until COMMIT; the in-memory size is what every later reader and writer sees.
@@ -458,11 +504,14 @@ export class Vfs implements VfsApi {
           base = await this.getattr(id);
           if (base.generation !== seen.generation) throw new FsError('STALE');
         }
+        // Shared writers finish in any order: build on the latest one's in-memory inode.
+        base = this.dirty.latest(base);
         const newSize = end > base.size ? end : base.size;
         const still = this.inflightSize.get(id);
         if (still !== undefined && newSize > still.size) still.size = newSize;
         const after: Inode = { ...base, size: newSize, mtime: now, ctime: now, change: base.change + 1, contentId };
         this.dirty.set(after);
+        this.markClean(id);
         this.scheduleFlush();
         return { before: seen, after, count: data.length, committed: 'unstable' };
       }
@@ -497,9 +546,19 @@ export class Vfs implements VfsApi {
         }
       });
       metaDone.then(
-        () => this.inflightDone(id, entry),
-        () => this.inflightDone(id, entry),
+        () => {
+          this.inflightDone(id, entry);
+          this.markClean(id);
+        },
+        () => {
+          // Data past the size the store keeps: the next write cuts it.
+          this.clean.delete(id);
+          this.inflightDone(id, entry);
+        },
       );
+    } catch (e) {
+      if (!ok) this.clean.delete(id);
+      throw e;
     } finally {
       release();
     }
@@ -510,6 +569,12 @@ export class Vfs implements VfsApi {
       stable !== 'unstable' ? this.blocks.commit(contentId) : undefined,
     ]);
     return { before, after, count: data.length, committed: stable };
+  }
+
+  private markClean(id: FileId): void {
+    // Bounded: forgetting only costs one more truncate (usually a no-op) at the next write.
+    if (this.clean.size >= 1 << 20) this.clean.clear();
+    this.clean.add(id);
   }
 
   /** One in-flight write of `id` has committed (or failed): forget the size hint with the last one. */
@@ -960,6 +1025,7 @@ export class Vfs implements VfsApi {
   private async dropContent(drop: Drop | undefined): Promise<void> {
     if (drop === undefined) return;
     const { id, contentId } = drop;
+    this.clean.delete(id);
     // After the file's queued writes, which may still be writing data (they then fail with STALE).
     const release = await this.fileQueue.acquire(id);
     try {

@@ -207,4 +207,28 @@ describe('Vfs size and times of UNSTABLE writes (lmdb metadata, fs blocks)', () 
     await reopen();
     expect((await vfs.getattr(obj.id)).atime).toEqual(t);
   });
+
+  it('UNSTABLE writes of one file run side by side; the size is the largest end, the data all there', async () => {
+    const obj = await newFile();
+    await vfs.write(ALICE, obj.id, 0, Buffer.alloc(4096, 1), 'unstable');
+    let inFlight = 0;
+    let most = 0;
+    const write = blocks.write.bind(blocks);
+    blocks.write = async (id, off, data) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        await write(id, off, data);
+      } finally {
+        inFlight--;
+      }
+    };
+    const order = [9, 3, 15, 1, 12, 7, 5, 14, 2, 11, 8, 13, 4, 10, 6];
+    await Promise.all(order.map((k) => vfs.write(ALICE, obj.id, k * 4096, Buffer.alloc(4096, k + 1), 'unstable')));
+    expect(most).toBeGreaterThan(1);
+    expect((await vfs.getattr(obj.id)).size).toBe(16 * 4096);
+    await vfs.commit(ALICE, obj.id);
+    await reopen();
+    const data = (await vfs.read(ALICE, obj.id, 0, 16 * 4096)).data;
+    for (let k = 0; k < 16; k++) expect(data[k * 4096 + 4095]).toBe(k + 1);
+  });
 });

@@ -137,8 +137,10 @@ export class FsBlockStore implements BlockStore {
 
   async truncate(contentId: string, size: number): Promise<void> {
     checkRange(size, 0);
-    // Already that size (the VFS cuts at the logical size before extending writes): no syscall.
-    if (this.sizes.get(contentId) === size) return;
+    // Already that size (the VFS cuts at the logical size before extending writes), or no file
+    // to cut (`sizes` knows every content file): no syscall.
+    const known = this.sizes.get(contentId);
+    if (known === size || (known === undefined && size === 0)) return;
     const slot = await this.acquire(contentId, size > 0);
     if (slot === undefined) return;
     try {
