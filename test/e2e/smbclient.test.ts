@@ -47,6 +47,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 describeE2e('smbclient (Samba) against dfs with SMB enabled', missingForSmbclient(), () => {
   let server: DfsServer | undefined;
   let smbPort: number;
+  let apiPort: number;
   let work: string;
   const payload = randomBytes(3 * 1024 * 1024 + 321);
 
@@ -63,7 +64,7 @@ describeE2e('smbclient (Samba) against dfs with SMB enabled', missingForSmbclien
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'dfs-smbclient-'));
     await writeFile(join(work, 'payload.bin'), payload);
-    const apiPort = await freePort();
+    apiPort = await freePort();
     smbPort = await freePort();
     server = await startDfs({
       config: {
@@ -150,6 +151,12 @@ describeE2e('smbclient (Samba) against dfs with SMB enabled', missingForSmbclien
       expect(after.stdout).not.toMatch(/up\.bin/);
     });
   }
+
+  it('/metrics counts SMB2 operations and bytes', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+    expect(metrics).toMatch(/dfs_operations_total\{protocol="smb2",op="write",status="0"\} [1-9]/);
+    expect(metrics).toMatch(/dfs_bytes_total\{protocol="smb2",direction="read"\} [1-9]/);
+  });
 
   it('a wrong password is refused (NT_STATUS_LOGON_FAILURE)', async () => {
     const r = await run('smbclient', [

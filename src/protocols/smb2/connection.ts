@@ -26,8 +26,9 @@ import type { Open, Session } from './state.js';
 import { Status, ntStatusOf } from './status.js';
 import { Smb2DecodeError, align8 } from './wire.js';
 
-/** Frames queued on one connection before reading pauses (backpressure). */
+/** Frames, and bytes of frames, queued on one connection before reading pauses (backpressure). */
 const MAX_QUEUED_FRAMES = 64;
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 /** MS-SMB2 §2.2.2: the error response body (StructureSize 9, no error data). */
 const ERROR_BODY = Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -61,6 +62,7 @@ export class Smb2Connection {
   readonly log: Logger;
   private readonly decoder: FrameDecoder;
   private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
   private running = false;
   private closed = false;
   private paused = false;
@@ -94,8 +96,11 @@ export class Smb2Connection {
       this.close();
       return;
     }
-    for (const f of frames) this.queue.push(f);
-    if (this.queue.length >= MAX_QUEUED_FRAMES && !this.paused) {
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queuedBytes += f.length;
+    }
+    if ((this.queue.length >= MAX_QUEUED_FRAMES || this.queuedBytes >= MAX_QUEUED_BYTES) && !this.paused) {
       this.paused = true;
       this.socket.pause();
     }
@@ -107,7 +112,8 @@ export class Smb2Connection {
     try {
       while (!this.closed && this.queue.length > 0) {
         const frame = this.queue.shift()!;
-        if (this.paused && this.queue.length < MAX_QUEUED_FRAMES / 2) {
+        this.queuedBytes -= frame.length;
+        if (this.paused && this.queue.length < MAX_QUEUED_FRAMES / 2 && this.queuedBytes < MAX_QUEUED_BYTES / 2) {
           this.paused = false;
           this.socket.resume();
         }
