@@ -281,11 +281,6 @@ export class Runtime {
     });
   }
 
-  /** Wait for the background reclaim of a share (tests, tools); resolves at once when none runs. */
-  async reclaimDone(name: string): Promise<void> {
-    await this.reclaims.get(name)?.done;
-  }
-
   /**
    * Change a share's export options at once: the next MNT and NFS request
    * see them (protocols look the share up per request). False when no such share.
