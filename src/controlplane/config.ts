@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_GRACE_SECONDS } from '../core/locks/api.js';
 import { DEFAULT_SHARE_OPTIONS } from '../core/share.js';
-import { DURABILITY_MODES, type DurabilityMode } from '../storage/block/store.js';
+import type { DurabilityMode } from '../storage/block/store.js';
+import { StoreSettingsError, checkDurability, checkStoreSettings, shareDirName } from './store-settings.js';
 
 /**
  * The server's configuration file (YAML). Every key is optional; `dfs start`
@@ -119,40 +120,39 @@ export interface TieredBlocksConfig {
   };
 }
 
-const S3_KEYS = ['bucket', 'prefix', 'endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey'] as const;
-
+/**
+ * A `tiered` / `s3` block store of the file: the same settings, with the
+ * same rules, as a store created through the API (store-settings.ts);
+ * only the key paths in errors differ (`shares[0].blocks.s3.bucket`).
+ */
 function tieredBlocks(obj: Raw, where: string, defaultPath: string, shareDir: string): TieredBlocksConfig {
   checkKeys(obj, ['type', 'path', 'chunkSize', 'localBudgetBytes', 's3'], where);
+  const { type, path, ...raw } = obj;
+  const st = asConfigError(where, () => checkStoreSettings('block', type as string, raw))!;
   const out: TieredBlocksConfig = {
-    type: obj.type as 'tiered' | 's3',
-    path: obj.path === undefined ? defaultPath : resolve(str(obj.path, `${where}.path`)),
-    chunkSize:
-      obj.chunkSize === undefined ? 1024 * 1024 : int(obj.chunkSize, `${where}.chunkSize`, 4096, 16 * 1024 * 1024),
+    type: type as 'tiered' | 's3',
+    path: path === undefined ? defaultPath : resolve(str(path, `${where}.path`)),
+    chunkSize: st.chunkSize!,
   };
-  if (obj.localBudgetBytes !== undefined) {
-    out.localBudgetBytes = int(obj.localBudgetBytes, `${where}.localBudgetBytes`, 1024 * 1024, Number.MAX_SAFE_INTEGER);
-  }
-  if (obj.type === 's3') {
-    const s3 = obj.s3;
-    if (!isObject(s3)) throw new ConfigError(`${where}.s3`, 'must be a mapping with at least bucket');
-    checkKeys(s3, S3_KEYS, `${where}.s3`);
-    out.s3 = {
-      bucket: str(s3.bucket, `${where}.s3.bucket`),
-      forcePathStyle: s3.forcePathStyle === undefined ? false : bool(s3.forcePathStyle, `${where}.s3.forcePathStyle`),
-      // One prefix per share by default: shares in one bucket must never see
-      // (and garbage-collect) each other's chunks.
-      prefix: `${shareDir}/`,
-    };
-    for (const k of ['prefix', 'endpoint', 'region', 'accessKeyId', 'secretAccessKey'] as const) {
-      if (s3[k] !== undefined) out.s3[k] = str(s3[k], `${where}.s3.${k}`);
-    }
-    if ((out.s3.accessKeyId === undefined) !== (out.s3.secretAccessKey === undefined)) {
-      throw new ConfigError(`${where}.s3`, 'set both accessKeyId and secretAccessKey, or neither');
-    }
-  } else if (obj.s3 !== undefined) {
-    throw new ConfigError(`${where}.s3`, 'only for type s3');
+  if (st.localBudgetBytes !== undefined) out.localBudgetBytes = st.localBudgetBytes;
+  if (st.s3) {
+    // One prefix per share by default: shares in one bucket must never see
+    // (and garbage-collect) each other's chunks.
+    out.s3 = { ...st.s3, forcePathStyle: st.s3.forcePathStyle === true, prefix: st.s3.prefix ?? `${shareDir}/` };
   }
   return out;
+}
+
+/** Run a store-settings check, reporting its errors under the file's key path (`where`). */
+function asConfigError<T>(where: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (!(e instanceof StoreSettingsError)) throw e;
+    // `settings.s3.bucket` → `<where>.s3.bucket`; other fields (durability) → `<where>.<field>`.
+    const key = e.field.startsWith('settings') ? `${where}${e.field.slice('settings'.length)}` : `${where}.${e.field}`;
+    throw new ConfigError(key, e.message.slice(e.field.length + 2));
+  }
 }
 
 export class ConfigError extends Error {
@@ -251,7 +251,7 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   if (!name.startsWith('/') || name.includes('\0') || name.split('/').some((p) => p === '.' || p === '..')) {
     throw new ConfigError(`${where}.name`, `must be an absolute path like /export`);
   }
-  const dirName = name.replace(/^\/+/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'root';
+  const dirName = shareDirName(name);
   const metaRaw = raw.metadata ?? 'lmdb';
   const metaObj: Raw = isObject(metaRaw) ? metaRaw : { type: metaRaw };
   checkKeys(
@@ -313,16 +313,7 @@ function shareConfig(raw: unknown, i: number, dataDir: string): ShareConfig {
   }
   let durability: DurabilityMode | undefined;
   if (raw.durability !== undefined) {
-    if (!DURABILITY_MODES.includes(raw.durability as DurabilityMode)) {
-      throw new ConfigError(`${where}.durability`, `must be one of ${DURABILITY_MODES.join(', ')}`);
-    }
-    durability = raw.durability as DurabilityMode;
-    if (durability === 'remote' && blocks.type !== 's3') {
-      throw new ConfigError(`${where}.durability`, 'remote needs blocks.type s3');
-    }
-    if (durability === 'writeback' && blocks.type !== 's3' && blocks.type !== 'tiered') {
-      throw new ConfigError(`${where}.durability`, 'writeback needs blocks.type tiered or s3');
-    }
+    durability = asConfigError(where, () => checkDurability(raw.durability, blocks.type));
   }
   const d = DEFAULT_SHARE_OPTIONS;
   const allowed = raw.allowedClients ?? [];
