@@ -92,7 +92,13 @@ export async function sessionSetup(req: Smb2Request): Promise<Smb2Reply> {
     throw new NtStatusError(Status.ACCESS_DENIED, 'signing required but no session key');
   }
   conn.log.info(
-    { user: result.user, session: String(session.id), mechanism: result.mechanism },
+    {
+      user: result.user,
+      session: String(session.id),
+      mechanism: result.mechanism,
+      dialect: `0x${conn.dialect.toString(16)}`,
+      signing: wantsSigning,
+    },
     'SMB session established',
   );
   return ok(responseBody(0, step.output ?? Buffer.alloc(0)));
