@@ -17,7 +17,7 @@ import type { AccountLookup } from '../auth/api.js';
 import { createSmbAuthenticator } from '../auth/smb-authenticator.js';
 import type { ServerConfig, ShareConfig } from './config.js';
 import { MutableShareRegistry } from './share-registry.js';
-import { openShareStores } from './stores.js';
+import { emptyBlockDirectory, openShareStores } from './stores.js';
 import { Locking } from './locking.js';
 import { ContentReclaim } from '../core/fsck/reclaim.js';
 import { Counter } from 'prom-client';
@@ -160,6 +160,8 @@ export class Runtime {
       logger,
       onOp: this.metrics.opObserver('smb2', SMB2_STORE_ERROR_STATUSES),
       onBytes: this.metrics.bytesObserver('smb2'),
+      // The same per-share lock managers NLM uses (docs/locking.md "Across protocols").
+      locks: (shareId) => this.locking?.manager(shareId),
     });
     this.smbBoundPort = await server.listen(port, this.config.host);
     this.smbServer = server;
@@ -221,8 +223,9 @@ export class Runtime {
     if (this.shares.byName(sc.name)) throw new Error(`share ${sc.name} is already exported`);
     if (sc.blocks.type === 'fs' && sc.metadata.type === 'memory') {
       // The namespace is in memory: content left by an earlier run can never
-      // be referenced again, so the share starts from an empty directory.
-      await rm(sc.blocks.path, { recursive: true, force: true });
+      // be referenced again, so the share starts from an empty directory
+      // (refused, not wiped, when another process serves it).
+      await emptyBlockDirectory(sc.blocks.path);
     }
     const { meta, blocks } = await openShareStores(sc, this.logger);
     const id = this.shares.idFor(sc.name);

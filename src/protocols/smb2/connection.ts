@@ -5,6 +5,7 @@ import {
   COMMAND_NAMES,
   Command,
   DIALECT_202,
+  FLAGS_ASYNC_COMMAND,
   FLAGS_RELATED_OPERATIONS,
   FLAGS_SERVER_TO_REDIR,
   FLAGS_SIGNED,
@@ -16,9 +17,9 @@ import {
 import { decryptMessage, encryptMessage, readTransformHeader } from './crypto/encryption.js';
 import type { Smb2ServerContext } from './context.js';
 import { CreditWindow } from './credits.js';
-import { dispatch } from './dispatch.js';
+import { checkSignature, dispatch } from './dispatch.js';
 import { FrameDecoder, frameHeader } from './framing.js';
-import { Smb2Request, type Smb2Reply } from './handler.js';
+import { Smb2Request, errorReply, type AsyncWork, type Smb2Reply } from './handler.js';
 import { decodeHeader, encodeHeader, type Smb2Header } from './header.js';
 import { handleSmb1Negotiate } from './commands/negotiate.js';
 import { releaseOpen } from './commands/close.js';
@@ -30,8 +31,15 @@ import { Smb2DecodeError, align8 } from './wire.js';
 const MAX_QUEUED_FRAMES = 64;
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
-/** MS-SMB2 §2.2.2: the error response body (StructureSize 9, no error data). */
-const ERROR_BODY = Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0]);
+/** MS-SMB2 §2.2.23: unsolicited messages (oplock and lease breaks) carry MessageId 0xFFFFFFFFFFFFFFFF. */
+const UNSOLICITED_MESSAGE_ID = 0xffffffffffffffffn;
+
+/** A command answered STATUS_PENDING whose final response is still to come (MS-SMB2 §3.3.1.1 AsyncCommandList). */
+interface AsyncOp {
+  readonly asyncId: bigint;
+  readonly req: Smb2Request;
+  readonly work: AsyncWork;
+}
 
 /** What NEGOTIATE established (MS-SMB2 §3.3.1.7), kept for VALIDATE_NEGOTIATE_INFO. */
 export interface Negotiated {
@@ -66,6 +74,9 @@ export class Smb2Connection {
   private running = false;
   private closed = false;
   private paused = false;
+  /** Pending async commands by AsyncId. */
+  private readonly asyncOps = new Map<bigint, AsyncOp>();
+  private nextAsyncId = 1n;
 
   constructor(
     readonly server: Smb2ServerContext,
@@ -137,8 +148,16 @@ export class Smb2Connection {
     this.teardown();
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   private teardown(): void {
     this.closed = true;
+    // Connection loss ends every pending command (their final responses have nowhere to go).
+    const ops = [...this.asyncOps.values()];
+    this.asyncOps.clear();
+    for (const op of ops) op.work.cancel();
     if (this.sessions.size === 0 && this.opens.size === 0) {
       this.onClosed(this);
       return;
@@ -148,6 +167,42 @@ export class Smb2Connection {
     this.sessions.clear();
     this.onClosed(this);
     void closeOpens(opens, this.log);
+  }
+
+  /**
+   * Send a message the server starts (MS-SMB2 §3.3.4.6/§3.3.4.7 oplock and
+   * lease break notifications): `body` after a header with `command`,
+   * MessageId 0xFFFFFFFFFFFFFFFF, SessionId and TreeId 0, no credits, unsigned
+   * (only responses are signed, §3.3.4.1.1). When `session` is given and its
+   * client encrypts, the message goes inside a TRANSFORM_HEADER for that
+   * session (§3.3.4.1.4). False when the connection is gone.
+   */
+  sendNotification(command: number, body: Buffer, session?: Session): boolean {
+    if (this.closed) return false;
+    const msg = Buffer.alloc(HEADER_SIZE + body.length);
+    encodeHeader(msg, 0, {
+      creditCharge: 0,
+      status: Status.SUCCESS,
+      command,
+      credits: 0,
+      flags: FLAGS_SERVER_TO_REDIR,
+      nextCommand: 0,
+      messageId: UNSOLICITED_MESSAGE_ID,
+      treeId: 0,
+      sessionId: 0n,
+    });
+    body.copy(msg, HEADER_SIZE);
+    this.sendMaybeEncrypted(msg, session?.clientEncrypts === true ? session : undefined);
+    return true;
+  }
+
+  private sendMaybeEncrypted(plain: Buffer, session: Session | undefined): void {
+    const enc = session?.encryption;
+    if (session && enc) {
+      this.send([encryptMessage(enc.cipher, enc.encryptionKey, plain, session.id, enc.nonces.next())]);
+    } else {
+      this.send([plain]);
+    }
   }
 
   private send(parts: Buffer[]): void {
@@ -198,6 +253,7 @@ export class Smb2Connection {
       this.log.info({ session: String(th.sessionId) }, 'encrypted message does not decrypt, closing');
       return this.close();
     }
+    session.clientEncrypts = true;
     await this.handleSmb2(plain, session);
   }
 
@@ -218,7 +274,8 @@ export class Smb2Connection {
       if (next !== 0 && (next % 8 !== 0 || next < HEADER_SIZE || off + next > frame.length)) return this.close();
       const msg = frame.subarray(off, next ? off + next : frame.length);
       if (hdr.command === Command.CANCEL) {
-        // MS-SMB2 §3.3.5.16: CANCEL takes no credit and gets no response; nothing is ever pending yet.
+        // MS-SMB2 §3.3.5.16: CANCEL takes no credit and gets no response of its own.
+        this.cancel(hdr, msg, encryptedBy);
         if (next === 0) break;
         off += next;
         continue;
@@ -251,7 +308,9 @@ export class Smb2Connection {
       else if (!isRelated) related = undefined;
       prev = { session: hdr.sessionId, tree: hdr.treeId, status: reply.status };
       const granted = this.credits.grant(hdr.credits);
-      out.push(this.buildResponse(req, reply, granted, next !== 0));
+      // MS-SMB2 §3.3.4.2: a command going async answers an interim response (with the credits) now.
+      const asyncId = reply.async ? this.startAsync(req, reply.async) : undefined;
+      out.push(this.buildResponse(req, reply, granted, next !== 0, asyncId));
       if (this.closed) return;
       if (next === 0) break;
       off += next;
@@ -269,25 +328,84 @@ export class Smb2Connection {
     try {
       return await dispatch(req);
     } catch (e) {
-      if (e instanceof Smb2DecodeError) return errorReply(Status.INVALID_PARAMETER);
-      const st = ntStatusOf(e);
-      if (st !== undefined) {
-        this.log.debug(
-          { op: COMMAND_NAMES[req.hdr.command], status: st.toString(16), reason: (e as Error).message },
-          'command failed',
-        );
-        return errorReply(st);
-      }
-      this.log.warn({ err: e, op: COMMAND_NAMES[req.hdr.command] }, 'unexpected error');
-      return errorReply(Status.INTERNAL_ERROR);
+      return this.failure(req, e);
     }
+  }
+
+  private failure(req: Smb2Request, e: unknown): Smb2Reply {
+    if (e instanceof Smb2DecodeError) return errorReply(Status.INVALID_PARAMETER);
+    const st = ntStatusOf(e);
+    if (st !== undefined) {
+      this.log.debug(
+        { op: COMMAND_NAMES[req.hdr.command], status: st.toString(16), reason: (e as Error).message },
+        'command failed',
+      );
+      return errorReply(st);
+    }
+    this.log.warn({ err: e, op: COMMAND_NAMES[req.hdr.command] }, 'unexpected error');
+    return errorReply(Status.INTERNAL_ERROR);
+  }
+
+  private startAsync(req: Smb2Request, work: AsyncWork): bigint {
+    const asyncId = this.nextAsyncId++;
+    const op: AsyncOp = { asyncId, req, work };
+    if (this.closed) {
+      work.cancel();
+      return asyncId;
+    }
+    this.asyncOps.set(asyncId, op);
+    work.final.then(
+      (reply) => this.finishAsync(op, reply),
+      (e: unknown) => this.finishAsync(op, this.failure(req, e)),
+    );
+    return asyncId;
+  }
+
+  /** MS-SMB2 §3.3.4.2: the final response of an async command: ASYNC header, no credits, signed/encrypted as usual. */
+  private finishAsync(op: AsyncOp, reply: Smb2Reply): void {
+    if (this.asyncOps.get(op.asyncId) !== op) return;
+    this.asyncOps.delete(op.asyncId);
+    if (this.closed) return;
+    const final: Smb2Reply = { status: reply.status, body: reply.body, payload: reply.payload };
+    const buf = this.buildResponse(op.req, final, 0, false, op.asyncId);
+    this.server.opts.onOp?.(COMMAND_NAMES[op.req.hdr.command] ?? 'unknown', final.status, 0);
+    this.sendMaybeEncrypted(buf, op.req.encryptedBy);
+  }
+
+  /**
+   * MS-SMB2 §3.3.5.16: CANCEL names a pending command by AsyncId (ASYNC
+   * header) or by MessageId; an unknown target, another session's command or
+   * a bad signature is ignored (CANCEL never gets a response).
+   */
+  private cancel(hdr: Smb2Header, msg: Buffer, encryptedBy: Session | undefined): void {
+    let target: AsyncOp | undefined;
+    if ((hdr.flags & FLAGS_ASYNC_COMMAND) !== 0) {
+      target = this.asyncOps.get(hdr.asyncId);
+    } else {
+      for (const op of this.asyncOps.values()) {
+        if (op.req.hdr.messageId === hdr.messageId) target = op;
+      }
+    }
+    if (!target || target.req.hdr.sessionId !== hdr.sessionId) return;
+    const session = this.sessions.get(hdr.sessionId);
+    if (session && encryptedBy !== session) {
+      try {
+        checkSignature(new Smb2Request(this, hdr, msg), session.signingKey, session.signingRequired);
+      } catch {
+        this.log.debug({ messageId: String(hdr.messageId) }, 'CANCEL with a bad signature ignored');
+        return;
+      }
+    }
+    target.work.cancel();
   }
 
   /**
    * Header + body (+ payload), padded to 8 bytes when another response follows
    * in the compound (MS-SMB2 §3.3.4.1.3), and signed when the session signs.
+   * With `asyncId` the header is the ASYNC form (interim and final responses
+   * of an async command, §3.3.4.2).
    */
-  private buildResponse(req: Smb2Request, reply: Smb2Reply, granted: number, more: boolean): Buffer {
+  private buildResponse(req: Smb2Request, reply: Smb2Reply, granted: number, more: boolean, asyncId?: bigint): Buffer {
     const { hdr } = req;
     const payloadLen = reply.payload?.length ?? 0;
     const raw = HEADER_SIZE + reply.body.length + payloadLen;
@@ -301,11 +419,16 @@ export class Smb2Connection {
       status: reply.status,
       command: hdr.command,
       credits: granted,
-      flags: FLAGS_SERVER_TO_REDIR | (hdr.flags & FLAGS_RELATED_OPERATIONS) | (signWith ? FLAGS_SIGNED : 0),
+      flags:
+        FLAGS_SERVER_TO_REDIR |
+        (hdr.flags & FLAGS_RELATED_OPERATIONS) |
+        (signWith ? FLAGS_SIGNED : 0) |
+        (asyncId !== undefined ? FLAGS_ASYNC_COMMAND : 0),
       nextCommand: more ? total : 0,
       messageId: hdr.messageId,
       treeId: hdr.treeId,
       sessionId: hdr.sessionId,
+      asyncId,
     });
     reply.body.copy(buf, HEADER_SIZE);
     if (reply.payload) reply.payload.copy(buf, HEADER_SIZE + reply.body.length);
@@ -323,6 +446,8 @@ export class Smb2Connection {
   private responseSigningKey(req: Smb2Request, session: Session | undefined, reply: Smb2Reply): Buffer | undefined {
     if (!session?.signingKey) return undefined;
     if (reply.status === Status.USER_SESSION_DELETED) return undefined;
+    // §3.3.4.1.1: an interim response of an async command is not signed.
+    if (reply.async) return undefined;
     if (req.hdr.command === Command.SESSION_SETUP) {
       // §3.3.5.5.3: the final SESSION_SETUP response is signed (3.1.1 always, else when signing is required).
       return reply.status === Status.SUCCESS && (this.dialect >= 0x0300 || session.signingRequired)
@@ -332,10 +457,6 @@ export class Smb2Connection {
     if ((req.hdr.flags & FLAGS_SIGNED) !== 0 || session.signingRequired) return session.signingKey;
     return undefined;
   }
-}
-
-function errorReply(status: number): Smb2Reply {
-  return { status, body: ERROR_BODY };
 }
 
 /** Commands that act on a FileId (and so inherit a failed CREATE's status in a related compound). */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SmbAuthenticator } from '../../auth/api.js';
+import type { LockManager } from '../../core/locks/index.js';
 import type { ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 import { DEFAULT_MAX_CREDITS } from './credits.js';
@@ -31,6 +32,12 @@ export interface Smb2ServerOptions {
   /** MaxReadSize/MaxWriteSize/MaxTransactSize for 2.1+ (default 1 MiB; 2.0.2 gets 64 KiB). */
   maxIo?: number;
   maxCredits?: number;
+  /**
+   * The unified lock manager of a share (one per share, shared with NLM and
+   * NFSv4). Absent, or undefined for a share: LOCK answers NOT_SUPPORTED and
+   * I/O is not checked against byte-range locks.
+   */
+  locks?: (shareId: number) => LockManager | undefined;
 }
 
 /** Server-wide state shared by every connection. */

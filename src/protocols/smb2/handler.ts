@@ -57,6 +57,33 @@ export interface Smb2Reply {
   body: Buffer;
   /** Appended after body without copying (READ data). */
   payload?: Buffer;
+  /** Set by {@link goAsync}: the command completes later (status is then STATUS_PENDING). */
+  async?: AsyncWork;
+}
+
+/**
+ * A command that completes later (MS-SMB2 §3.3.4.2): the connection answers
+ * an interim STATUS_PENDING with an AsyncId at once and sends `final` when it
+ * settles, signed or encrypted like any response. SMB2 CANCEL (§3.3.5.16) and
+ * the connection's end call `cancel`, after which `final` must settle soon
+ * (with STATUS_CANCELLED unless the work finished first).
+ */
+export interface AsyncWork {
+  readonly final: Promise<Smb2Reply>;
+  cancel(): void;
+}
+
+/** MS-SMB2 §2.2.2: the error response body, also the body of an interim response (§3.3.4.2). */
+export const ERROR_BODY = Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+/** Answer STATUS_PENDING now and `work.final` later. */
+export function goAsync(work: AsyncWork): Smb2Reply {
+  return { status: Status.PENDING, body: ERROR_BODY, async: work };
+}
+
+/** An error reply (MS-SMB2 §2.2.2). */
+export function errorReply(status: number): Smb2Reply {
+  return { status, body: ERROR_BODY };
 }
 
 export type Smb2Handler = (req: Smb2Request) => Promise<Smb2Reply>;

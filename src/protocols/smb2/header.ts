@@ -1,7 +1,7 @@
 import { FLAGS_ASYNC_COMMAND, HEADER_SIZE, SMB2_MAGIC } from './constants.js';
 import { Smb2DecodeError } from './wire.js';
 
-/** The SMB2 packet header (MS-SMB2 §2.2.1), sync form; async responses are not sent yet. */
+/** The SMB2 packet header (MS-SMB2 §2.2.1), sync or async form. */
 export interface Smb2Header {
   creditCharge: number;
   /** Status in responses; ChannelSequence/Reserved in requests. */
@@ -42,8 +42,16 @@ export function decodeHeader(buf: Buffer, off: number): Smb2Header {
   };
 }
 
-/** Write a sync response header into `out` at `off` (signature zero; signing fills it later). */
-export function encodeHeader(out: Buffer, off: number, h: Omit<Smb2Header, 'signature' | 'asyncId'>): void {
+/**
+ * Write a response header into `out` at `off` (signature zero; signing fills
+ * it later). With FLAGS_ASYNC_COMMAND set, `asyncId` takes the place of
+ * Reserved and TreeId (MS-SMB2 §2.2.1.1, the ASYNC header).
+ */
+export function encodeHeader(
+  out: Buffer,
+  off: number,
+  h: Omit<Smb2Header, 'signature' | 'asyncId'> & { asyncId?: bigint },
+): void {
   out.writeUInt32LE(SMB2_MAGIC, off);
   out.writeUInt16LE(HEADER_SIZE, off + 4);
   out.writeUInt16LE(h.creditCharge, off + 6);
@@ -53,8 +61,12 @@ export function encodeHeader(out: Buffer, off: number, h: Omit<Smb2Header, 'sign
   out.writeUInt32LE(h.flags >>> 0, off + 16);
   out.writeUInt32LE(h.nextCommand >>> 0, off + 20);
   out.writeBigUInt64LE(h.messageId, off + 24);
-  out.writeUInt32LE(0, off + 32);
-  out.writeUInt32LE(h.treeId >>> 0, off + 36);
+  if ((h.flags & FLAGS_ASYNC_COMMAND) !== 0) {
+    out.writeBigUInt64LE(h.asyncId ?? 0n, off + 32);
+  } else {
+    out.writeUInt32LE(0, off + 32);
+    out.writeUInt32LE(h.treeId >>> 0, off + 36);
+  }
   out.writeBigUInt64LE(h.sessionId, off + 40);
   out.fill(0, off + 48, off + 64);
 }

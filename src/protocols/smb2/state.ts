@@ -18,6 +18,12 @@ export interface Session {
   encryption?: { cipher: number; encryptionKey: Buffer; decryptionKey: Buffer; nonces: NonceGenerator };
   /** SMB 3.1.1: Session.PreauthIntegrityHashValue (§3.3.5.5). */
   preauthHash?: Buffer;
+  /**
+   * The client has sent an encrypted message on this session, so messages the
+   * server starts (notifications, see Smb2Connection.sendNotification) are
+   * encrypted too.
+   */
+  clientEncrypts?: boolean;
   readonly trees: Map<number, Tree>;
   nextTreeId: number;
 }
@@ -68,4 +74,11 @@ export interface Open {
   /** Data was written through this open: commit at close. */
   written: boolean;
   dirEnum?: DirEnum;
+  /** Blocking LOCKs of this open still waiting (commands/lock.ts); closing the open ends them. */
+  pendingLocks?: Set<PendingLock>;
+}
+
+/** A waiting LOCK request (MS-SMB2 §3.3.5.14): ended with a final status when its open goes away. */
+export interface PendingLock {
+  end(status: number): void;
 }
