@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { BLOCK_OWNER_FILE, acquireBlockOwner } from '../storage/block/owner-lock.js';
 import type { Logger } from '../observability/logger.js';
 import { ChunkedBlockStore, FsLocalTier } from '../storage/block/chunked/index.js';
 import { FsBlockStore } from '../storage/block/fs/index.js';
@@ -77,4 +78,28 @@ export async function openShareStores(sc: ShareConfig, logger: Logger): Promise<
     meta = new MemoryMetadataStore();
   }
   return { meta, blocks };
+}
+
+/**
+ * Empty a block directory whose namespace is gone (an fs store under memory
+ * metadata: content of an earlier run can never be referenced again). The
+ * directory's owner file is taken first, so a directory that a live process
+ * serves is refused (BlockStoreInUseError), never wiped under it.
+ */
+export async function emptyBlockDirectory(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  const release = await acquireBlockOwner(dir);
+  try {
+    for (const name of entries) {
+      if (name !== BLOCK_OWNER_FILE) await rm(join(dir, name), { recursive: true, force: true });
+    }
+  } finally {
+    await release();
+  }
 }
