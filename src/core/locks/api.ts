@@ -194,6 +194,15 @@ export interface LeaseOptions {
   readonly reclaim?: boolean;
 }
 
+/** What an access without an open does to other clients' leases (LockManager.breakLeases). */
+export type LeaseBreakAccess = 'read' | 'write' | 'namespace';
+
+export interface BreakLeasesOptions {
+  readonly owner?: LockOwner;
+  /** How long to wait for the holders (ms); past it the call throws DELAY while the breaks go on. */
+  readonly waitMs?: number;
+}
+
 /** What a lease request conflicted with (a lease, an open or a byte-range lock). */
 export type LeaseConflict =
   | { readonly kind: 'lease'; readonly lease: Lease }
@@ -266,7 +275,11 @@ export interface LockManagerOptions {
 }
 
 export interface LockManager {
-  /** Set (or replace) the callbacks of one protocol. */
+  /**
+   * Set (or replace) callbacks of one protocol. Callbacks not named keep
+   * their earlier registration, so several parts of one protocol (SMB2 LOCK,
+   * SMB leases) can each register their own.
+   */
   registerProtocol(protocol: LockProtocol, callbacks: ProtocolCallbacks): void;
 
   /**
@@ -341,6 +354,17 @@ export interface LockManager {
    * WRITE; a shared lock or a read-only open breaks WRITE.
    */
   acquireLease(request: LeaseRequest, options?: LeaseOptions): Promise<LeaseResult>;
+  /**
+   * Break other clients' leases that an access conflicts with, taking no
+   * state: for protocols without opens (NFSv3 WRITE, SETATTR of the size,
+   * REMOVE, RENAME; as knfsd calls break_lease). 'read' breaks W, 'write'
+   * breaks R and W, 'namespace' (the name is removed or replaced) breaks W and
+   * H. Leases of `options.owner`'s client are left alone (no owner: all).
+   * Resolves once no such lease is left; throws DELAY when that takes longer
+   * than `options.waitMs` (default: wait as long as the break timeout; 0:
+   * start the breaks and throw DELAY at once unless there were none).
+   */
+  breakLeases(file: FileId, access: LeaseBreakAccess, options?: BreakLeasesOptions): Promise<void>;
   /** The holder's answer to a break (or a voluntary downgrade): keep only `kinds`. 0 releases. */
   downgradeLease(owner: LockOwner, key: string, kinds: LeaseKinds): Promise<void>;
   releaseLease(owner: LockOwner, key: string): Promise<void>;

@@ -1,4 +1,12 @@
-import { LEASE_HANDLE, LEASE_READ, LEASE_WRITE, type LeaseKinds, type LockType, type ShareModes } from './api.js';
+import {
+  LEASE_HANDLE,
+  LEASE_READ,
+  LEASE_WRITE,
+  type LeaseBreakAccess,
+  type LeaseKinds,
+  type LockType,
+  type ShareModes,
+} from './api.js';
 
 /**
  * Which lease kinds another client's action leaves intact (the break target
@@ -22,3 +30,16 @@ export function keepForLease(kinds: LeaseKinds): LeaseKinds {
 }
 
 export const NO_HANDLE: LeaseKinds = LEASE_READ | LEASE_WRITE;
+
+/**
+ * An access without an open (LockManager.breakLeases): a reader needs
+ * written-back data (W goes), a writer makes cached data stale (R and W go),
+ * removing or replacing the name needs cached handles closed and dirty data
+ * written first (W and H go; MS-FSA 2.1.5.14.11 rename/delete break handle
+ * caching).
+ */
+export function keepForAccess(access: LeaseBreakAccess): LeaseKinds {
+  if (access === 'write') return LEASE_HANDLE;
+  if (access === 'namespace') return LEASE_READ;
+  return LEASE_READ | LEASE_HANDLE;
+}

@@ -6,9 +6,11 @@ import {
   LEASE_HANDLE,
   LEASE_READ,
   LEASE_WRITE,
+  type BreakLeasesOptions,
   type ClientHoldings,
   type HeldLock,
   type Lease,
+  type LeaseBreakAccess,
   type LeaseConflict,
   type LeaseKinds,
   type LeaseOptions,
@@ -31,16 +33,20 @@ import {
   type ProtocolCallbacks,
   type WaiterEndReason,
 } from './api.js';
-import { keepForLease, keepForLock, keepForOpen, NO_HANDLE } from './lease-rules.js';
+import { keepForAccess, keepForLease, keepForLock, keepForOpen, NO_HANDLE } from './lease-rules.js';
 import { clientKey, copyOwner, ownerClientKey, ownerKey, sameClient, sameOwner } from './owners.js';
 import { loadAll, StateWriter, type FileRecord, type PersistedLease, type PersistedOpen } from './persistence.js';
 import {
+  addWindowsLock,
   applyLock,
   carve,
   conflicts,
   conflictsWith,
   covers,
+  ioConflicts,
   normalizeRange,
+  normalizeWindowsRange,
+  removeExact,
   toLockRange,
   type RangeLock,
 } from './ranges.js';
@@ -119,7 +125,8 @@ export class UnifiedLockManager implements LockManager {
   }
 
   registerProtocol(protocol: LockProtocol, callbacks: ProtocolCallbacks): void {
-    this.callbacks.set(protocol, callbacks);
+    // Merged: one protocol's parts (e.g. SMB2 LOCK's onGranted, SMB leases' onBreak) register separately.
+    this.callbacks.set(protocol, { ...this.callbacks.get(protocol), ...callbacks });
   }
 
   async load(): Promise<void> {
@@ -145,7 +152,10 @@ export class UnifiedLockManager implements LockManager {
 
   async lock(request: LockRequest, options: LockOptions): Promise<LockResult> {
     this.assertOpen();
-    const { start, end } = normalizeRange(request.offset, request.length);
+    const windows = request.semantics === 'windows';
+    const { start, end } = windows
+      ? normalizeWindowsRange(request.offset, request.length)
+      : normalizeRange(request.offset, request.length);
     const owner = copyOwner(request.owner);
     const req: LockRequest = Object.freeze({
       file: request.file,
@@ -153,6 +163,7 @@ export class UnifiedLockManager implements LockManager {
       type: request.type,
       offset: start,
       length: request.length,
+      ...(windows ? { semantics: 'windows' as const } : {}),
     });
     const reclaiming = this.grace;
     if (reclaiming) this.checkLockReclaim(req.file, owner, start, end, req.type, options.reclaim === true);
@@ -160,21 +171,25 @@ export class UnifiedLockManager implements LockManager {
     if (!options.wait) {
       // A request that will be refused anyway must not break anybody's lease.
       const fs0 = this.files.get(req.file);
-      const early = fs0 && this.findConflict(req.file, fs0, owner, start, end, req.type, fs0.waiters.length);
+      const early =
+        fs0 && this.findConflict(req.file, fs0, owner, start, end, req.type, fs0.waiters.length, windows);
       if (early) return { status: 'denied', conflict: early };
     }
-    await this.breakLeases(req.file, owner, keepForLock(req.type), options.wait);
+    await this.breakConflicting(req.file, owner, keepForLock(req.type), options.wait);
     if (reclaiming !== this.grace) this.assertNotGrace(options.reclaim === true);
 
     const fs = this.fileState(req.file);
-    const same = fs.waiters.find(
-      (w) => sameOwner(w.request.owner, owner) && w.start === start && w.end === end && w.request.type === req.type,
-    );
+    // Windows-semantics requests stack, so an identical one is a new request, not a retransmission.
+    const same =
+      !windows &&
+      fs.waiters.find(
+        (w) => sameOwner(w.request.owner, owner) && w.start === start && w.end === end && w.request.type === req.type,
+      );
     if (same && options.wait) return { status: 'blocked', waiter: same };
 
-    const conflict = this.findConflict(req.file, fs, owner, start, end, req.type, fs.waiters.length);
+    const conflict = this.findConflict(req.file, fs, owner, start, end, req.type, fs.waiters.length, windows);
     if (!conflict) {
-      const lock = this.grantLock(req.file, fs, owner, start, end, req.type);
+      const lock = this.grantLock(req.file, fs, owner, start, end, req.type, windows);
       if (reclaiming && this.grace) this.consumeOldLock(req.file, owner, start, end);
       await this.persist();
       return { status: 'granted', lock };
@@ -185,7 +200,7 @@ export class UnifiedLockManager implements LockManager {
       this.dropIfEmpty(req.file, fs);
       return { status: 'denied', conflict };
     }
-    if (this.wouldDeadlock(owner, fs, start, end, req.type)) {
+    if (this.wouldDeadlock(owner, fs, start, end, req.type, windows)) {
       this.counters.deadlocks++;
       this.dropIfEmpty(req.file, fs);
       throw new FsError('DEADLK', 'lock request would deadlock');
@@ -214,6 +229,30 @@ export class UnifiedLockManager implements LockManager {
       }
     }
     await this.persist();
+  }
+
+  async unlockExact(file: FileId, owner: LockOwner, range: LockRange): Promise<boolean> {
+    this.assertOpen();
+    const { start, end } = normalizeWindowsRange(range.offset, range.length);
+    const fs = this.files.get(file);
+    const next = fs && removeExact(fs.locks, owner, start, end);
+    if (!fs || !next) return false;
+    fs.locks = next;
+    this.markDirty(file);
+    this.wake(file);
+    await this.persist();
+    return true;
+  }
+
+  testIo(file: FileId, owner: LockOwner, range: LockRange, access: 'read' | 'write'): HeldLock | undefined {
+    // The hot path of every SMB READ/WRITE: one map lookup when the file has no locks.
+    const fs = this.files.get(file);
+    if (fs === undefined || fs.locks.length === 0 || range.length === 0) return undefined;
+    const start = range.offset;
+    const end = range.length === Infinity ? Infinity : range.offset + range.length;
+    const write = access === 'write';
+    for (const l of fs.locks) if (ioConflicts(l, owner, start, end, write)) return heldView(file, l);
+    return undefined;
   }
 
   // --- share reservations ----------------------------------------------------
@@ -337,6 +376,24 @@ export class UnifiedLockManager implements LockManager {
       this.markDirty(request.file);
       await this.persist();
       return { status: 'granted', lease: leaseView(rec) };
+    }
+  }
+
+  async breakLeases(file: FileId, access: LeaseBreakAccess, options: BreakLeasesOptions = {}): Promise<void> {
+    this.assertOpen();
+    const keep = keepForAccess(access);
+    const deadline = Date.now() + (options.waitMs ?? Infinity);
+    for (;;) {
+      const fs = this.files.get(file);
+      if (!fs) return;
+      const toBreak = this.leasesToBreak(fs, options.owner, keep);
+      if (toBreak.length === 0) return;
+      const done = Promise.all(toBreak.map(([l, to]) => this.startBreak(l, to)));
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await settlesWithin(done, left))) {
+        throw new FsError('DELAY', 'lease break in progress');
+      }
+      this.assertOpen();
     }
   }
 
@@ -531,8 +588,9 @@ export class UnifiedLockManager implements LockManager {
     end: number,
     type: LockType,
     queuedBefore: number,
+    windows = false,
   ): HeldLock | undefined {
-    for (const l of fs.locks) if (conflicts(l, owner, start, end, type)) return heldView(file, l);
+    for (const l of fs.locks) if (conflicts(l, owner, start, end, type, windows)) return heldView(file, l);
     // Fairness: an earlier queued request of another owner that this one
     // conflicts with goes first.
     for (let i = 0; i < queuedBefore && i < fs.waiters.length; i++) {
@@ -557,8 +615,11 @@ export class UnifiedLockManager implements LockManager {
     start: number,
     end: number,
     type: LockType,
+    windows = false,
   ): HeldLock {
-    fs.locks = applyLock(fs.locks, owner, start, end, type);
+    fs.locks = windows
+      ? addWindowsLock(fs.locks, owner, start, end, type)
+      : applyLock(fs.locks, owner, start, end, type);
     this.markDirty(file);
     return Object.freeze({ file, owner, range: toLockRange(start, end), type });
   }
@@ -577,7 +638,8 @@ export class UnifiedLockManager implements LockManager {
       for (let i = 0; i < fs.waiters.length;) {
         const w = fs.waiters[i]!;
         const { owner, type } = w.request;
-        if (this.findConflict(file, fs, owner, w.start, w.end, type, i)) {
+        const windows = w.request.semantics === 'windows';
+        if (this.findConflict(file, fs, owner, w.start, w.end, type, i, windows)) {
           i++;
           continue;
         }
@@ -591,7 +653,7 @@ export class UnifiedLockManager implements LockManager {
         }
         fs.waiters.splice(i, 1);
         this.forgetWaiter(w);
-        const lock = this.grantLock(file, fs, owner, w.start, w.end, type);
+        const lock = this.grantLock(file, fs, owner, w.start, w.end, type, windows);
         granted = true;
         const cb = this.callbacks.get(owner.protocol);
         if (cb?.onGranted) this.safely(() => cb.onGranted!(w, lock), 'onGranted');
@@ -626,6 +688,8 @@ export class UnifiedLockManager implements LockManager {
   /**
    * Owners a request (or a queued waiter at queue position `queuedBefore`)
    * waits for: holders of conflicting locks and earlier conflicting waiters.
+   * A Windows-semantics request blocked by its own open's lock waits for
+   * that open, not for another owner: no cycle, so it is not listed.
    */
   private blockers(
     fs: FileState,
@@ -651,7 +715,16 @@ export class UnifiedLockManager implements LockManager {
    * across all files): queuing `owner` behind its blockers closes a cycle iff
    * some blocker already (transitively) waits for `owner`.
    */
-  private wouldDeadlock(owner: LockOwner, fs: FileState, start: number, end: number, type: LockType): boolean {
+  private wouldDeadlock(
+    owner: LockOwner,
+    fs: FileState,
+    start: number,
+    end: number,
+    type: LockType,
+    windows = false,
+  ): boolean {
+    // A Windows request blocked only by its own open cannot close a cycle across owners.
+    if (windows && this.blockers(fs, owner, start, end, type, fs.waiters.length).length === 0) return false;
     const target = ownerKey(owner);
     const seen = new Set<string>();
     const stack = this.blockers(fs, owner, start, end, type, fs.waiters.length);
@@ -674,10 +747,10 @@ export class UnifiedLockManager implements LockManager {
   // --- internals: leases ---------------------------------------------------------
 
   /** Leases of other clients that must shrink to `keep`, with their targets. */
-  private leasesToBreak(fs: FileState, owner: LockOwner, keep: LeaseKinds): Array<[LeaseRec, LeaseKinds]> {
+  private leasesToBreak(fs: FileState, owner: LockOwner | undefined, keep: LeaseKinds): Array<[LeaseRec, LeaseKinds]> {
     const out: Array<[LeaseRec, LeaseKinds]> = [];
     for (const l of fs.leases) {
-      if (sameClient(l.owner, owner)) continue;
+      if (owner && sameClient(l.owner, owner)) continue;
       const target = l.kinds & keep;
       if (target !== l.kinds) out.push([l, target]);
     }
@@ -729,7 +802,7 @@ export class UnifiedLockManager implements LockManager {
     this.assertOpen();
   }
 
-  private async breakLeases(file: FileId, owner: LockOwner, keep: LeaseKinds, wait: boolean): Promise<void> {
+  private async breakConflicting(file: FileId, owner: LockOwner, keep: LeaseKinds, wait: boolean): Promise<void> {
     for (;;) {
       const fs = this.files.get(file);
       if (!fs) return;
@@ -942,7 +1015,8 @@ export class UnifiedLockManager implements LockManager {
     const old = this.old.get(file);
     if (!fs && !old) return undefined;
     return {
-      locks: [...(fs?.locks ?? []), ...(old?.locks ?? [])],
+      // Windows-semantics (SMB) locks die with their connection and are never reclaimed: not persisted.
+      locks: [...(fs?.locks ?? []).filter((l) => l.windows !== true), ...(old?.locks ?? [])],
       opens: [
         ...(fs?.opens ?? []).map((o) => ({ owner: o.owner, access: o.access, deny: o.deny })),
         ...(old?.opens ?? []),
@@ -973,6 +1047,19 @@ export class UnifiedLockManager implements LockManager {
       this.log.error({ err, callback: what }, 'lock manager callback threw');
     }
   }
+}
+
+/** Whether `p` settles within `ms` (the timer does not keep the process alive). */
+function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms === Infinity) return p.then(() => true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 function leaseId(owner: LockOwner, key: string): string {

@@ -12,6 +12,7 @@ import { queryInfo } from './commands/query-info.js';
 import { setInfo } from './commands/set-info.js';
 import { ioctl } from './commands/ioctl.js';
 import { echo } from './commands/echo.js';
+import { oplockBreak } from './oplock-break.js';
 
 /** What a command needs before its handler runs (MS-SMB2 §3.3.5.2.9, §3.3.5.2.11). */
 type Needs = 'nothing' | 'session' | 'tree';
@@ -32,13 +33,15 @@ const TABLE: Partial<Record<Command, { needs: Needs; handler: Smb2Handler }>> = 
   [Command.QUERY_DIRECTORY]: { needs: 'tree', handler: queryDirectory },
   [Command.QUERY_INFO]: { needs: 'tree', handler: queryInfo },
   [Command.SET_INFO]: { needs: 'tree', handler: setInfo },
+  // Lease acknowledgments name no tree; oplock acknowledgments find theirs (oplock-break.ts).
+  [Command.OPLOCK_BREAK]: { needs: 'session', handler: oplockBreak },
 };
 
 /**
  * Route one command: negotiate first (§3.3.5.2: anything before NEGOTIATE
  * closes nothing but is refused), then session lookup and signature check,
  * then tree lookup, then the handler. Commands the server does not implement
- * yet (LOCK, CHANGE_NOTIFY, OPLOCK_BREAK, QUERY_QUOTA...) answer NOT_SUPPORTED.
+ * yet (LOCK, CHANGE_NOTIFY, QUERY_QUOTA...) answer NOT_SUPPORTED.
  */
 export async function dispatch(req: Smb2Request): Promise<Smb2Reply> {
   const { conn, hdr } = req;

@@ -3,6 +3,8 @@ import type { Inode } from '../../../core/types.js';
 import { CLOSE_FLAG_POSTQUERY_ATTRIB } from '../constants.js';
 import { allocationSize, endOfFile, fileAttributes, writeTimes } from '../fscc.js';
 import { ok, type Smb2Reply, type Smb2Request } from '../handler.js';
+import { releaseCaching } from '../leases-grant.js';
+import { releaseShare } from '../share-modes.js';
 import type { Open } from '../state.js';
 import { SmbWriter } from '../wire.js';
 
@@ -15,15 +17,21 @@ export async function releaseOpen(open: Open): Promise<void> {
   const share = open.tree.share;
   if (!share) return;
   const { vfs } = share;
-  if (open.written) await vfs.commit(open.tree.cred, open.id);
-  if (open.deleteOnClose && open.parent !== undefined) {
-    try {
-      if (open.isDir) await vfs.rmdir(open.tree.cred, open.parent, open.name);
-      else await vfs.remove(open.tree.cred, open.parent, open.name);
-    } catch (e) {
-      // Already gone (another protocol removed it): nothing left to delete.
-      if (!isFsError(e, 'NOENT')) throw e;
+  try {
+    if (open.written) await vfs.commit(open.tree.cred, open.id);
+    if (open.deleteOnClose && open.parent !== undefined) {
+      try {
+        if (open.isDir) await vfs.rmdir(open.tree.cred, open.parent, open.name);
+        else await vfs.remove(open.tree.cred, open.parent, open.name);
+      } catch (e) {
+        // Already gone (another protocol removed it): nothing left to delete.
+        if (!isFsError(e, 'NOENT')) throw e;
+      }
     }
+  } finally {
+    // The oplock/lease and the share reservation end with the open, whatever the commit did.
+    await releaseCaching(open);
+    await releaseShare(open);
   }
 }
 

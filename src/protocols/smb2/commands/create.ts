@@ -33,7 +33,17 @@ import { ok, type Smb2Reply, type Smb2Request } from '../handler.js';
 import { lookupOptional, resolveParent, splitPath } from '../paths.js';
 import type { Open, Tree } from '../state.js';
 import { NtStatusError, Status } from '../status.js';
-import { SmbReader, SmbWriter, Smb2DecodeError, sliceAt, utf16 } from '../wire.js';
+import { SmbWriter, sliceAt, utf16 } from '../wire.js';
+import {
+  LEASE_CONTEXT_NAME,
+  OPLOCK_LEVEL_LEASE,
+  OPLOCK_LEVEL_NONE,
+  decodeLeaseContext,
+  encodeLeaseResponse,
+  parseCreateContexts,
+} from '../leases.js';
+import { grantLease, grantOplock, type CachingGrant } from '../leases-grant.js';
+import { releaseShare, reserveShare } from '../share-modes.js';
 
 /** MS-SMB2 §2.2.13.1.1: the generic rights mapped to file rights (as Windows maps them for files). */
 const FILE_GENERIC_READ = READ_CONTROL | SYNCHRONIZE | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA;
@@ -56,41 +66,21 @@ function mapAccess(desired: number, tree: Tree): number {
 }
 
 /**
- * MS-SMB2 §2.2.13.2: walk the create contexts only to check they lie inside
- * the message; none is acted on yet (no leases, durable handles or
- * MxAc/QFid answers), which §3.3.5.9 allows.
+ * MS-SMB2 §3.3.5.9: CREATE. Share access becomes a share reservation and
+ * oplocks/leases become leases of the share's lock manager (share-modes.ts,
+ * leases-grant.ts); without a lock manager neither is enforced or granted.
+ * Of the create contexts (§2.2.13.2) only RqLs is acted on; the others are
+ * bounds-checked and ignored, which §3.3.5.9 allows.
  */
-function checkCreateContexts(msg: Buffer, offset: number, length: number): void {
-  if (length === 0) return;
-  const all = sliceAt(msg, offset, length);
-  let pos = 0;
-  for (;;) {
-    const r = new SmbReader(all, pos);
-    const next = r.u32();
-    const nameOffset = r.u16();
-    const nameLength = r.u16();
-    r.skip(2);
-    const dataOffset = r.u16();
-    const dataLength = r.u32();
-    const end = next === 0 ? all.length : next;
-    sliceAt(all.subarray(pos, pos + end), nameOffset, nameLength);
-    sliceAt(all.subarray(pos, pos + end), dataOffset, dataLength);
-    if (next === 0) return;
-    if (next % 8 !== 0 || pos + next >= all.length) throw new Smb2DecodeError('bad create context chain');
-    pos += next;
-  }
-}
-
-/** MS-SMB2 §3.3.5.9: CREATE. No oplocks or leases are granted (OplockLevel NONE). */
 export async function create(req: Smb2Request): Promise<Smb2Reply> {
   const r = req.body(57);
   r.skip(1);
-  r.u8(); // RequestedOplockLevel: every open gets SMB2_OPLOCK_LEVEL_NONE.
+  const requestedOplock = r.u8();
   const impersonation = r.u32();
   r.skip(16);
   const desired = r.u32();
   r.u32(); // FileAttributes: mapped from the mode, not stored.
-  r.u32(); // ShareAccess: share modes are not enforced yet.
+  const shareAccess = r.u32();
   const disposition = r.u32();
   const options = r.u32();
   const nameOffset = r.u16();
@@ -98,7 +88,13 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
   const ctxOffset = r.u32();
   const ctxLength = r.u32();
   const name = utf16(sliceAt(req.msg, nameOffset, nameLength));
-  checkCreateContexts(req.msg, ctxOffset, ctxLength);
+  const contexts = parseCreateContexts(req.msg, ctxOffset, ctxLength);
+  // §3.3.5.9.8/.11: a lease context counts only with OplockLevel LEASE on 2.1+; a malformed one is INVALID_PARAMETER.
+  const leaseData = contexts.find((c) => c.name === LEASE_CONTEXT_NAME)?.data;
+  const leaseCtx =
+    leaseData && requestedOplock === OPLOCK_LEVEL_LEASE && req.conn.dialect >= 0x0210
+      ? decodeLeaseContext(leaseData, req.conn.dialect)
+      : undefined;
 
   if (impersonation > 3 || disposition > Disposition.OVERWRITE_IF) throw new NtStatusError(Status.INVALID_PARAMETER);
   const wantDir = (options & FILE_DIRECTORY_FILE) !== 0;
@@ -134,6 +130,7 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
   }
 
   let action: number;
+  let overwrite = false;
   if (attr) {
     if (disposition === Disposition.CREATE) throw new NtStatusError(Status.OBJECT_NAME_COLLISION);
     if (attr.type === 'dir' && wantFile) throw new NtStatusError(Status.FILE_IS_A_DIRECTORY);
@@ -145,7 +142,7 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
       disposition === Disposition.OVERWRITE_IF
     ) {
       if (attr.type === 'dir') throw new NtStatusError(Status.INVALID_PARAMETER, 'overwrite of a directory');
-      attr = (await vfs.setattr(cred, attr.id, { size: 0 })).after;
+      overwrite = true;
       action = disposition === Disposition.SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
     } else {
       action = FILE_OPENED;
@@ -179,17 +176,39 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
     position: 0,
     written: false,
   };
-  if (deleteOnClose && open.isDir && !(await isEmptyDir(open))) {
-    throw new NtStatusError(Status.DIRECTORY_NOT_EMPTY);
+  const lm = req.conn.server.opts.locks?.(share.id);
+  let caching: CachingGrant = { oplockLevel: OPLOCK_LEVEL_NONE };
+  try {
+    // §3.3.5.9: the share access check (and the breaks it needs) comes before the file is touched.
+    if (lm) await reserveShare(lm, req.conn, open, shareAccess);
+    if (overwrite) attr = (await vfs.setattr(cred, attr.id, { size: 0 })).after;
+    if (deleteOnClose && open.isDir && !(await isEmptyDir(open))) {
+      throw new NtStatusError(Status.DIRECTORY_NOT_EMPTY);
+    }
+    if (lm && leaseCtx) caching = await grantLease(lm, req.conn, open, leaseCtx);
+    else if (lm && requestedOplock !== OPLOCK_LEVEL_LEASE)
+      caching = await grantOplock(lm, req.conn, open, requestedOplock);
+  } catch (e) {
+    await releaseShare(open).catch(() => undefined);
+    throw e;
   }
   req.conn.opens.set(fid, open);
   req.createdFileId = { persistent: fid, volatile: fid };
 
-  const w = new SmbWriter(88);
-  w.u16(89).u8(0).u8(0).u32(action);
+  const leaseResponse = caching.lease
+    ? encodeLeaseResponse(caching.lease, caching.lease.state, caching.lease.breaking)
+    : undefined;
+  const w = new SmbWriter(88 + (leaseResponse?.length ?? 0));
+  w.u16(89).u8(caching.oplockLevel).u8(0).u32(action);
   writeTimes(w, attr);
   w.u64(allocationSize(attr)).u64(endOfFile(attr)).u32(fileAttributes(attr)).u32(0);
-  w.u64(fid).u64(fid).u32(0).u32(0);
+  w.u64(fid).u64(fid);
+  // §2.2.14: CreateContextsOffset counts from the header; the contexts follow the 88-byte body (8-aligned).
+  if (leaseResponse)
+    w.u32(64 + 88)
+      .u32(leaseResponse.length)
+      .bytes(leaseResponse);
+  else w.u32(0).u32(0);
   return ok(w.result());
 }
 

@@ -3,6 +3,7 @@ import type { Smb2Connection } from '../connection.js';
 import {
   CAP_ENCRYPTION,
   CAP_LARGE_MTU,
+  CAP_LEASING,
   CIPHER_AES_128_CCM,
   CIPHER_PREFERENCE,
   DIALECT_300,
@@ -140,7 +141,9 @@ function negotiateResponse(
   const securityMode = NEGOTIATE_SIGNING_ENABLED | (srv.opts.requireSigning ? NEGOTIATE_SIGNING_REQUIRED : 0);
   const capabilities =
     (dialect === DIALECT_202 || dialect === DIALECT_WILDCARD ? 0 : CAP_LARGE_MTU) |
-    (dialect !== DIALECT_311 && cipher !== 0 ? CAP_ENCRYPTION : 0);
+    (dialect !== DIALECT_311 && cipher !== 0 ? CAP_ENCRYPTION : 0) |
+    // MS-SMB2 §3.3.5.4: leasing (2.1+) when shares have lock managers to hold leases (leases-grant.ts).
+    (dialect !== DIALECT_202 && dialect !== DIALECT_WILDCARD && srv.opts.locks ? CAP_LEASING : 0);
   const maxSize = dialect === DIALECT_202 || dialect === DIALECT_WILDCARD ? 65536 : srv.maxIo;
   const token = srv.opts.authenticator.negotiateToken();
   const w = new SmbWriter(128 + token.length + 64);
