@@ -238,6 +238,8 @@ export async function grantLease(
   open: Open,
   ctx: LeaseRequestContext,
 ): Promise<CachingGrant> {
+  // §3.3.5.9.11: directory leases are SMB 3.x only; a 2.1 client gets no lease (and no response context).
+  if (open.isDir && conn.dialect < 0x0300) return { oplockLevel: OPLOCK_LEVEL_NONE };
   const reg = attach(conn.server, lm);
   const clientId = smbClientId(conn);
   const key = `lease:${ctx.key.toString('hex')}`;
@@ -249,7 +251,7 @@ export async function grantLease(
   }
   let wanted = kindsOfState(ctx.state);
   if ((wanted & LEASE_READ) === 0) wanted = 0;
-  if (open.isDir) wanted = conn.dialect >= 0x0300 ? wanted & (LEASE_READ | LEASE_HANDLE) : 0;
+  if (open.isDir) wanted &= LEASE_READ | LEASE_HANDLE;
 
   const current = lm.getLease(owner, key);
   let kinds = current?.kinds ?? 0;

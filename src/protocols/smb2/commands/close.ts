@@ -29,9 +29,10 @@ export async function releaseOpen(open: Open): Promise<void> {
       }
     }
   } finally {
-    // The oplock/lease and the share reservation end with the open, whatever the commit did.
-    await releaseCaching(open);
+    // The share reservation and the oplock/lease end with the open, whatever the commit did; the
+    // reservation first, so an opener waiting for this HANDLE lease break finds no conflict left.
     await releaseShare(open);
+    await releaseCaching(open);
   }
 }
 
