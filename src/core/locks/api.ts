@@ -77,13 +77,33 @@ export interface HeldLock {
   readonly waiting?: boolean;
 }
 
+/**
+ * How an owner's own locks combine.
+ *
+ * - 'posix' (NLM, NFSv4, fcntl; the default): a new lock replaces what the
+ *   owner held over the range, same-type ranges merge, unlock splits; length
+ *   0 is "to end of file".
+ * - 'windows' (SMB2 LOCK, MS-FSA §2.1.5.8/§2.1.5.9): every lock is its own
+ *   record (an owner may stack shared locks, and a shared lock on its own
+ *   exclusive one); an exclusive request conflicts with the owner's own
+ *   overlapping locks too; length 0 is an empty range that conflicts with
+ *   nothing; unlocks must name a held lock exactly (`unlockExact`). Such
+ *   locks are not persisted (SMB has no lock reclaim).
+ *
+ * Between different owners the rule is the same whatever the semantics:
+ * overlapping ranges conflict when one is exclusive.
+ */
+export type LockSemantics = 'posix' | 'windows';
+
 export interface LockRequest {
   readonly file: FileId;
   readonly owner: LockOwner;
   readonly type: LockType;
   readonly offset: number;
-  /** 0 or Infinity = to end of file. */
+  /** 0 or Infinity = to end of file ('posix'); 0 = empty range ('windows'). */
   readonly length: number;
+  /** Default 'posix'. */
+  readonly semantics?: LockSemantics;
 }
 
 export interface LockOptions {
@@ -323,6 +343,24 @@ export interface LockManager {
 
   /** Release `owner`'s locks over `range` (splitting); wakes waiters. Never throws for unheld ranges. */
   unlock(file: FileId, owner: LockOwner, range: LockRange): Promise<void>;
+
+  /**
+   * Windows-semantics unlock (MS-FSA §2.1.5.9): remove one lock of `owner`
+   * with exactly this offset and length (length 0 = the empty range), an
+   * exclusive one first; wakes waiters. False when no such lock is held
+   * (SMB: STATUS_RANGE_NOT_LOCKED).
+   */
+  unlockExact(file: FileId, owner: LockOwner, range: LockRange): Promise<boolean>;
+
+  /**
+   * Mandatory-locking check of a read or write by `owner` (MS-FSA §2.1.4.10,
+   * SMB READ/WRITE): the first lock of any protocol that refuses it — another
+   * owner's exclusive lock, or for a write any shared lock (the owner's own
+   * too) — or undefined. Length 0 touches nothing; Infinity is to end of file.
+   * Synchronous and one map lookup for a file without locks (it runs on every
+   * I/O); unlike `test` it answers during grace, from the locks held now.
+   */
+  testIo(file: FileId, owner: LockOwner, range: LockRange, access: 'read' | 'write'): HeldLock | undefined;
 
   // --- share reservations -----------------------------------------------
 

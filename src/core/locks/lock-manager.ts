@@ -171,8 +171,7 @@ export class UnifiedLockManager implements LockManager {
     if (!options.wait) {
       // A request that will be refused anyway must not break anybody's lease.
       const fs0 = this.files.get(req.file);
-      const early =
-        fs0 && this.findConflict(req.file, fs0, owner, start, end, req.type, fs0.waiters.length, windows);
+      const early = fs0 && this.findConflict(req.file, fs0, owner, start, end, req.type, fs0.waiters.length, windows);
       if (early) return { status: 'denied', conflict: early };
     }
     await this.breakConflicting(req.file, owner, keepForLock(req.type), options.wait);
@@ -200,7 +199,7 @@ export class UnifiedLockManager implements LockManager {
       this.dropIfEmpty(req.file, fs);
       return { status: 'denied', conflict };
     }
-    if (this.wouldDeadlock(owner, fs, start, end, req.type, windows)) {
+    if (this.wouldDeadlock(owner, fs, start, end, req.type)) {
       this.counters.deadlocks++;
       this.dropIfEmpty(req.file, fs);
       throw new FsError('DEADLK', 'lock request would deadlock');
@@ -715,16 +714,7 @@ export class UnifiedLockManager implements LockManager {
    * across all files): queuing `owner` behind its blockers closes a cycle iff
    * some blocker already (transitively) waits for `owner`.
    */
-  private wouldDeadlock(
-    owner: LockOwner,
-    fs: FileState,
-    start: number,
-    end: number,
-    type: LockType,
-    windows = false,
-  ): boolean {
-    // A Windows request blocked only by its own open cannot close a cycle across owners.
-    if (windows && this.blockers(fs, owner, start, end, type, fs.waiters.length).length === 0) return false;
+  private wouldDeadlock(owner: LockOwner, fs: FileState, start: number, end: number, type: LockType): boolean {
     const target = ownerKey(owner);
     const seen = new Set<string>();
     const stack = this.blockers(fs, owner, start, end, type, fs.waiters.length);

@@ -13,6 +13,11 @@ export interface RangeLock {
   start: number;
   end: number;
   type: LockType;
+  /**
+   * Taken with Windows semantics (LockRequest.semantics): kept as its own
+   * record, never merged or split, removed only by an exact unlock.
+   */
+  windows?: true;
 }
 
 /**
@@ -31,6 +36,20 @@ export function normalizeRange(offset: number, length: number): { start: number;
   return { start: offset, end: offset + length };
 }
 
+/**
+ * [start, end) of a Windows-semantics request (MS-FSA §2.1.5.8): length 0 is
+ * an empty range (it overlaps nothing at or outside its offset), never "to end
+ * of file"; a range past 2^64 is invalid (the protocol answers
+ * STATUS_INVALID_LOCK_RANGE before asking).
+ */
+export function normalizeWindowsRange(offset: number, length: number): { start: number; end: number } {
+  if (!Number.isFinite(offset) || offset < 0 || !Number.isFinite(length) || length < 0) {
+    throw new FsError('INVAL', `bad lock range ${offset}+${length}`);
+  }
+  if (offset + length > LOCK_RANGE_LIMIT) throw new FsError('INVAL', `lock range ${offset}+${length} beyond 2^64`);
+  return { start: offset, end: offset + length };
+}
+
 export function toLockRange(start: number, end: number): LockRange {
   return { offset: start, length: end === Infinity ? Infinity : end - start };
 }
@@ -39,9 +58,35 @@ export function overlaps(aStart: number, aEnd: number, bStart: number, bEnd: num
   return aStart < bEnd && bStart < aEnd;
 }
 
-/** Two lock requests conflict when their owners differ, their ranges overlap and one is exclusive. */
-export function conflicts(a: RangeLock, owner: LockOwner, start: number, end: number, type: LockType): boolean {
+/**
+ * Two lock requests conflict when their owners differ, their ranges overlap
+ * and one is exclusive. A Windows-semantics request (`windows`) also
+ * conflicts with its own owner's locks when it is exclusive (MS-FSA
+ * §2.1.4.10: locks of one open do not merge; as Samba's brl_conflict, a
+ * shared lock may stack on the open's own exclusive lock).
+ */
+export function conflicts(
+  a: RangeLock,
+  owner: LockOwner,
+  start: number,
+  end: number,
+  type: LockType,
+  windows = false,
+): boolean {
+  if (windows && type === 'exclusive' && sameOwner(a.owner, owner)) return overlaps(a.start, a.end, start, end);
   return conflictsWith(a.owner, a.start, a.end, a.type, owner, start, end, type);
+}
+
+/**
+ * Whether a read or write over [start, end) by `owner` is refused by lock `a`
+ * under Windows mandatory locking (MS-FSA §2.1.4.10 without lock intent, as
+ * Samba's brl_conflict_other): another owner's exclusive lock refuses both, a
+ * shared lock (anyone's, the owner's own too) refuses writes.
+ */
+export function ioConflicts(a: RangeLock, owner: LockOwner, start: number, end: number, write: boolean): boolean {
+  if (!overlaps(a.start, a.end, start, end)) return false;
+  if (a.type === 'shared') return write;
+  return !sameOwner(a.owner, owner);
 }
 
 /** {@link conflicts} on loose fields, so queued requests are checked without building records. */
@@ -108,6 +153,41 @@ export function applyLock(
   out.push({ owner, start: s, end: e, type });
   out.sort((a, b) => a.start - b.start);
   return out;
+}
+
+/** Add a Windows-semantics lock as its own record (locks of one open stack, MS-FSA §2.1.5.8). */
+export function addWindowsLock(
+  locks: readonly RangeLock[],
+  owner: LockOwner,
+  start: number,
+  end: number,
+  type: LockType,
+): RangeLock[] {
+  const out = [...locks, { owner, start, end, type, windows: true as const }];
+  // Stable: stacked records of one range stay in the order they were taken.
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * MS-FSA §2.1.5.9: remove one of `owner`'s locks with exactly [start, end),
+ * an exclusive one when there is one. Undefined when none matches
+ * (STATUS_RANGE_NOT_LOCKED).
+ */
+export function removeExact(
+  locks: readonly RangeLock[],
+  owner: LockOwner,
+  start: number,
+  end: number,
+): RangeLock[] | undefined {
+  let found = -1;
+  for (let i = 0; i < locks.length; i++) {
+    const l = locks[i]!;
+    if (l.start !== start || l.end !== end || !sameOwner(l.owner, owner)) continue;
+    found = i;
+    if (l.type === 'exclusive') break;
+  }
+  if (found < 0) return undefined;
+  return locks.filter((_, i) => i !== found);
 }
 
 /**
