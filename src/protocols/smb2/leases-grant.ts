@@ -25,6 +25,7 @@ import {
   type LockManager,
   type LockOwner,
 } from '../../core/locks/index.js';
+import { isFsError } from '../../core/errors.js';
 import type { FileId } from '../../core/types.js';
 import { Command } from './constants.js';
 import type { Smb2Connection } from './connection.js';
@@ -187,7 +188,14 @@ async function acquireBest(
   keep: LeaseKinds,
 ): Promise<LeaseKinds> {
   for (const k of fallbacks(kinds)) {
-    const res = await lm.acquireLease({ file, owner, key, kinds: k | keep }, { noBreak: true });
+    let res;
+    try {
+      res = await lm.acquireLease({ file, owner, key, kinds: k | keep }, { noBreak: true });
+    } catch (e) {
+      // Grace after a restart: SMB reclaims nothing, so it caches nothing until grace ends.
+      if (isFsError(e, 'GRACE')) return keep;
+      throw e;
+    }
     if (res.status === 'granted') return res.lease.kinds;
   }
   return keep;
