@@ -403,6 +403,11 @@ export interface LockManager {
    * start the breaks and throw DELAY at once unless there were none).
    */
   breakLeases(file: FileId, access: LeaseBreakAccess, options?: BreakLeasesOptions): Promise<void>;
+  /**
+   * Whether a lease is held on `file` (on any file when absent): one map
+   * lookup, the guard before `breakLeases` on hot paths (NFSv3 READ/WRITE).
+   */
+  hasLeases(file?: FileId): boolean;
   /** The holder's answer to a break (or a voluntary downgrade): keep only `kinds`. 0 releases. */
   downgradeLease(owner: LockOwner, key: string, kinds: LeaseKinds): Promise<void>;
   releaseLease(owner: LockOwner, key: string): Promise<void>;

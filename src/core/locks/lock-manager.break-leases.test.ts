@@ -24,8 +24,12 @@ describe('breakLeases (accesses without opens: NFSv3)', () => {
 
   it('resolves at once when the file has no leases to break', async () => {
     make();
+    expect(lm.hasLeases()).toBe(false);
     await lm.breakLeases(F, 'write', { waitMs: 0 });
     await lm.acquireLease({ file: F, owner: S1, key: 'k', kinds: LEASE_READ | LEASE_HANDLE });
+    expect(lm.hasLeases(F)).toBe(true);
+    expect(lm.hasLeases(F + 1)).toBe(false);
+    expect(lm.hasLeases()).toBe(true);
     // A reader leaves R and H alone.
     await lm.breakLeases(F, 'read', { waitMs: 0 });
     expect(breaks).toHaveLength(0);

@@ -378,6 +378,12 @@ export class UnifiedLockManager implements LockManager {
     }
   }
 
+  hasLeases(file?: FileId): boolean {
+    if (file === undefined) return this.leases.size > 0;
+    const fs = this.files.get(file);
+    return fs !== undefined && fs.leases.length > 0;
+  }
+
   async breakLeases(file: FileId, access: LeaseBreakAccess, options: BreakLeasesOptions = {}): Promise<void> {
     this.assertOpen();
     const keep = keepForAccess(access);
