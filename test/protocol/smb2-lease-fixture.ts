@@ -106,8 +106,32 @@ export interface Created extends Smb2Response {
   lease?: { key: Buffer; state: number; flags: number; epoch?: number; parentKey?: Buffer };
 }
 
+/** CREATE, following an interim STATUS_PENDING to its final response. */
 export async function create(c: Smb2TestClient, name: string, o: CreateOptions = {}): Promise<Created> {
-  return parseCreate(await c.request(Command.CREATE, createBody(name, o)));
+  return parseCreate(await finalOf(c, await c.request(Command.CREATE, createBody(name, o))));
+}
+
+export const STATUS_PENDING = 0x103;
+
+/**
+ * The final response of a command answered STATUS_PENDING (MS-SMB2 §3.3.4.2):
+ * the test client hands out the interim one; the final arrives later with the
+ * same MessageId and is found among the frames received.
+ */
+export async function finalOf(c: Smb2TestClient, res: Smb2Response, ms = 5000): Promise<Smb2Response> {
+  if (!res || res.status !== STATUS_PENDING) return res;
+  const until = Date.now() + ms;
+  for (;;) {
+    for (const f of c.frames) {
+      if (f.length < 64 || f.readUInt32LE(0) !== 0x424d53fe) continue;
+      const hdr = decodeHeader(f, 0);
+      if (hdr.messageId === res.hdr.messageId && hdr.status !== STATUS_PENDING) {
+        return { hdr, status: hdr.status, msg: f, body: f.subarray(64) };
+      }
+    }
+    if (Date.now() > until || c.closed) throw new Error('no final response');
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 export function parseCreate(res: Smb2Response): Created {

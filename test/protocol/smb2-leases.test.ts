@@ -3,12 +3,14 @@
 // share whose lock manager breaks within 400 ms.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Command } from '../../src/protocols/smb2/constants.js';
+import { frameHeader } from '../../src/protocols/smb2/framing.js';
 import {
   READ,
   READ_WRITE,
   SHARE_ALL,
   SHARE_READ,
   STATUS_INVALID_PARAMETER,
+  STATUS_PENDING,
   STATUS_SHARING_VIOLATION,
   ackLease,
   ackOplock,
@@ -16,6 +18,7 @@ import {
   connectClient,
   create,
   createBody,
+  finalOf,
   leaseContext,
   leaseKey,
   parseCreate,
@@ -194,6 +197,31 @@ describe('SMB2 leases', () => {
     expect(got.status).toBe(0);
     expect(got.lease?.state).toBe(R | H);
     expect(s.lm.stats().revoked).toBe(0);
+  });
+
+  it('answers a waiting CREATE STATUS_PENDING at once (async), and STATUS_CANCELLED when cancelled', async () => {
+    const a = await connectClient(s.srv.port, 1);
+    const b = await connectClient(s.srv.port, 2);
+    const k = leaseKey(12);
+    await create(a, 'p.txt', { access: READ, oplock: LEVEL_LEASE, contexts: leaseContext(k, R | W | H) });
+    const interim = await b.request(Command.CREATE, createBody('p.txt', { access: READ_WRITE }));
+    expect(interim.status).toBe(STATUS_PENDING);
+    expect(interim.hdr.flags & 2).toBe(2);
+    expect(interim.hdr.asyncId).not.toBe(0n);
+    // The connection keeps serving meanwhile.
+    expect((await b.request(Command.ECHO, Buffer.from([4, 0, 0, 0]))).status).toBe(0);
+    await waitForBreaks(a);
+
+    // SMB2 CANCEL naming the AsyncId.
+    const { msg } = b.build(Command.CANCEL, Buffer.from([4, 0, 0, 0]), { messageId: interim.hdr.messageId, flags: 2 });
+    msg.writeBigUInt64LE(interim.hdr.asyncId, 32);
+    b.sendRaw(Buffer.concat([frameHeader(msg.length), msg]));
+    expect((await finalOf(b, interim)).status).toBe(0xc0000120);
+    // The holder answers; the open the cancelled CREATE then made is closed again.
+    await ackLease(a, k, H);
+    const until = Date.now() + 2000;
+    while (s.lm.stats().opens > 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(s.lm.stats().opens).toBe(1);
   });
 
   it('revokes a lease whose holder does not acknowledge in time', async () => {

@@ -19,6 +19,7 @@ import {
   FILE_WRITE_ATTRIBUTES,
   FILE_WRITE_DATA,
   FILE_WRITE_EA,
+  FLAGS_RELATED_OPERATIONS,
   GENERIC_ALL,
   GENERIC_EXECUTE,
   GENERIC_READ,
@@ -29,7 +30,7 @@ import {
   WRITE_ACCESS_MASK,
 } from '../constants.js';
 import { allocationSize, endOfFile, fileAttributes, writeTimes } from '../fscc.js';
-import { ok, type Smb2Reply, type Smb2Request } from '../handler.js';
+import { errorReply, goAsync, ok, type AsyncWork, type Smb2Reply, type Smb2Request } from '../handler.js';
 import { lookupOptional, resolveParent, splitPath } from '../paths.js';
 import type { Open, Tree } from '../state.js';
 import { NtStatusError, Status } from '../status.js';
@@ -44,6 +45,7 @@ import {
 } from '../leases.js';
 import { grantLease, grantOplock, type CachingGrant } from '../leases-grant.js';
 import { releaseShare, reserveShare } from '../share-modes.js';
+import { releaseOpen } from './close.js';
 
 /** MS-SMB2 §2.2.13.1.1: the generic rights mapped to file rights (as Windows maps them for files). */
 const FILE_GENERIC_READ = READ_CONTROL | SYNCHRONIZE | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA;
@@ -177,24 +179,38 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
     written: false,
   };
   const lm = req.conn.server.opts.locks?.(share.id);
-  let caching: CachingGrant = { oplockLevel: OPLOCK_LEVEL_NONE };
-  try {
-    // §3.3.5.9: the share access check (and the breaks it needs) comes before the file is touched.
-    if (lm) await reserveShare(lm, req.conn, open, shareAccess);
-    if (overwrite) attr = (await vfs.setattr(cred, attr.id, { size: 0 })).after;
-    if (deleteOnClose && open.isDir && !(await isEmptyDir(open))) {
-      throw new NtStatusError(Status.DIRECTORY_NOT_EMPTY);
+  let file: Inode = attr;
+  const finish = async (): Promise<Smb2Reply> => {
+    let caching: CachingGrant = { oplockLevel: OPLOCK_LEVEL_NONE };
+    try {
+      // §3.3.5.9: the share access check (and the breaks it needs) comes before the file is touched.
+      if (lm) await reserveShare(lm, req.conn, open, shareAccess);
+      if (overwrite) file = (await vfs.setattr(cred, file.id, { size: 0 })).after;
+      if (deleteOnClose && open.isDir && !(await isEmptyDir(open))) {
+        throw new NtStatusError(Status.DIRECTORY_NOT_EMPTY);
+      }
+      if (lm && leaseCtx) caching = await grantLease(lm, req.conn, open, leaseCtx);
+      else if (lm && requestedOplock !== OPLOCK_LEVEL_LEASE)
+        caching = await grantOplock(lm, req.conn, open, requestedOplock);
+    } catch (e) {
+      await releaseShare(open).catch(() => undefined);
+      throw e;
     }
-    if (lm && leaseCtx) caching = await grantLease(lm, req.conn, open, leaseCtx);
-    else if (lm && requestedOplock !== OPLOCK_LEVEL_LEASE)
-      caching = await grantOplock(lm, req.conn, open, requestedOplock);
-  } catch (e) {
-    await releaseShare(open).catch(() => undefined);
-    throw e;
+    req.conn.opens.set(fid, open);
+    req.createdFileId = { persistent: fid, volatile: fid };
+    return ok(createResponse(action, file, fid, caching));
+  };
+  // §3.3.4.2: an open that may have to wait for another client's oplock or lease break answers
+  // STATUS_PENDING at once and the result later, so the opener's connection keeps serving. Only
+  // a CREATE standing alone goes async (a related compound needs its FileId now).
+  if (lm?.hasLeases(file.id) && req.hdr.nextCommand === 0 && (req.hdr.flags & FLAGS_RELATED_OPERATIONS) === 0) {
+    return goAsync(cancellable(finish(), (reply) => abandon(req, reply)));
   }
-  req.conn.opens.set(fid, open);
-  req.createdFileId = { persistent: fid, volatile: fid };
+  return finish();
+}
 
+/** MS-SMB2 §2.2.14: the CREATE response, with the lease context after the 88-byte body when there is one. */
+function createResponse(action: number, attr: Inode, fid: bigint, caching: CachingGrant): Buffer {
   const leaseResponse = caching.lease
     ? encodeLeaseResponse(caching.lease, caching.lease.state, caching.lease.breaking)
     : undefined;
@@ -203,13 +219,48 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
   writeTimes(w, attr);
   w.u64(allocationSize(attr)).u64(endOfFile(attr)).u32(fileAttributes(attr)).u32(0);
   w.u64(fid).u64(fid);
-  // §2.2.14: CreateContextsOffset counts from the header; the contexts follow the 88-byte body (8-aligned).
+  // CreateContextsOffset counts from the header; the contexts follow the body (8-aligned).
   if (leaseResponse)
     w.u32(64 + 88)
       .u32(leaseResponse.length)
       .bytes(leaseResponse);
   else w.u32(0).u32(0);
-  return ok(w.result());
+  return w.result();
+}
+
+/**
+ * MS-SMB2 §3.3.5.16: a cancelled CREATE answers STATUS_CANCELLED at once; the
+ * wait inside the lock manager cannot be withdrawn, so an open that succeeds
+ * afterwards is closed again (`onLate`).
+ */
+function cancellable(work: Promise<Smb2Reply>, onLate: (reply: Smb2Reply) => void): AsyncWork {
+  let cancelled = false;
+  let answer: (r: Smb2Reply) => void = () => undefined;
+  const onCancel = new Promise<Smb2Reply>((resolve) => (answer = resolve));
+  work.then(
+    (r) => {
+      if (cancelled) onLate(r);
+    },
+    () => undefined,
+  );
+  return {
+    final: Promise.race([work, onCancel]),
+    cancel() {
+      if (cancelled) return;
+      cancelled = true;
+      answer(errorReply(Status.CANCELLED));
+    },
+  };
+}
+
+/** An open made after its CREATE was cancelled: nobody knows its FileId, so close it. */
+function abandon(req: Smb2Request, reply: Smb2Reply): void {
+  const fid = req.createdFileId;
+  if (reply.status !== Status.SUCCESS || !fid) return;
+  const open = req.conn.opens.get(fid.volatile);
+  if (!open) return;
+  req.conn.opens.delete(fid.volatile);
+  void releaseOpen(open).catch((err: unknown) => req.conn.log.debug({ err }, 'close of a cancelled open failed'));
 }
 
 /** Check the data access asked for against the POSIX permissions (the VFS checks the rest per operation). */
