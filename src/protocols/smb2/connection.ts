@@ -39,6 +39,9 @@ interface AsyncOp {
   readonly asyncId: bigint;
   readonly req: Smb2Request;
   readonly work: AsyncWork;
+  /** The interim response has gone out; until then a final reply waits here (it must not overtake it). */
+  interimSent: boolean;
+  early?: Smb2Reply;
 }
 
 /** What NEGOTIATE established (MS-SMB2 §3.3.1.7), kept for VALIDATE_NEGOTIATE_INFO. */
@@ -259,6 +262,7 @@ export class Smb2Connection {
 
   private async handleSmb2(frame: Buffer, encryptedBy?: Session): Promise<void> {
     const out: Buffer[] = [];
+    const wentAsync: AsyncOp[] = [];
     let off = 0;
     let related: { persistent: bigint; volatile: bigint } | undefined;
     let prev: { session: bigint; tree: number; status: number } | undefined;
@@ -309,8 +313,9 @@ export class Smb2Connection {
       prev = { session: hdr.sessionId, tree: hdr.treeId, status: reply.status };
       const granted = this.credits.grant(hdr.credits);
       // MS-SMB2 §3.3.4.2: a command going async answers an interim response (with the credits) now.
-      const asyncId = reply.async ? this.startAsync(req, reply.async) : undefined;
-      out.push(this.buildResponse(req, reply, granted, next !== 0, asyncId));
+      const asyncOp = reply.async ? this.startAsync(req, reply.async) : undefined;
+      if (asyncOp) wentAsync.push(asyncOp);
+      out.push(this.buildResponse(req, reply, granted, next !== 0, asyncOp?.asyncId));
       if (this.closed) return;
       if (next === 0) break;
       off += next;
@@ -319,9 +324,14 @@ export class Smb2Connection {
     const enc = encryptedBy?.encryption;
     if (enc) {
       const plain = out.length === 1 ? out[0] : Buffer.concat(out);
-      return this.send([encryptMessage(enc.cipher, enc.encryptionKey, plain, encryptedBy.id, enc.nonces.next())]);
+      this.send([encryptMessage(enc.cipher, enc.encryptionKey, plain, encryptedBy.id, enc.nonces.next())]);
+    } else {
+      this.send(out);
     }
-    this.send(out);
+    for (const op of wentAsync) {
+      op.interimSent = true;
+      if (op.early) this.finishAsync(op, op.early);
+    }
   }
 
   private async run(req: Smb2Request): Promise<Smb2Reply> {
@@ -346,24 +356,28 @@ export class Smb2Connection {
     return errorReply(Status.INTERNAL_ERROR);
   }
 
-  private startAsync(req: Smb2Request, work: AsyncWork): bigint {
+  private startAsync(req: Smb2Request, work: AsyncWork): AsyncOp {
     const asyncId = this.nextAsyncId++;
-    const op: AsyncOp = { asyncId, req, work };
+    const op: AsyncOp = { asyncId, req, work, interimSent: false };
     if (this.closed) {
       work.cancel();
-      return asyncId;
+      return op;
     }
     this.asyncOps.set(asyncId, op);
     work.final.then(
       (reply) => this.finishAsync(op, reply),
       (e: unknown) => this.finishAsync(op, this.failure(req, e)),
     );
-    return asyncId;
+    return op;
   }
 
   /** MS-SMB2 §3.3.4.2: the final response of an async command: ASYNC header, no credits, signed/encrypted as usual. */
   private finishAsync(op: AsyncOp, reply: Smb2Reply): void {
     if (this.asyncOps.get(op.asyncId) !== op) return;
+    if (!op.interimSent) {
+      op.early = reply;
+      return;
+    }
     this.asyncOps.delete(op.asyncId);
     if (this.closed) return;
     const final: Smb2Reply = { status: reply.status, body: reply.body, payload: reply.payload };

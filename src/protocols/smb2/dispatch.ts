@@ -6,6 +6,7 @@ import { sessionSetup, logoff } from './commands/session-setup.js';
 import { treeConnect, treeDisconnect } from './commands/tree-connect.js';
 import { create } from './commands/create.js';
 import { close } from './commands/close.js';
+import { lock } from './commands/lock.js';
 import { read, write, flush } from './commands/read-write.js';
 import { queryDirectory } from './commands/query-directory.js';
 import { queryInfo } from './commands/query-info.js';
@@ -28,6 +29,7 @@ const TABLE: Partial<Record<Command, { needs: Needs; handler: Smb2Handler }>> = 
   [Command.FLUSH]: { needs: 'tree', handler: flush },
   [Command.READ]: { needs: 'tree', handler: read },
   [Command.WRITE]: { needs: 'tree', handler: write },
+  [Command.LOCK]: { needs: 'tree', handler: lock },
   [Command.IOCTL]: { needs: 'tree', handler: ioctl },
   [Command.ECHO]: { needs: 'nothing', handler: echo },
   [Command.QUERY_DIRECTORY]: { needs: 'tree', handler: queryDirectory },
@@ -41,7 +43,7 @@ const TABLE: Partial<Record<Command, { needs: Needs; handler: Smb2Handler }>> = 
  * Route one command: negotiate first (§3.3.5.2: anything before NEGOTIATE
  * closes nothing but is refused), then session lookup and signature check,
  * then tree lookup, then the handler. Commands the server does not implement
- * yet (LOCK, CHANGE_NOTIFY, QUERY_QUOTA...) answer NOT_SUPPORTED.
+ * yet (CHANGE_NOTIFY, QUERY_QUOTA...) answer NOT_SUPPORTED.
  */
 export async function dispatch(req: Smb2Request): Promise<Smb2Reply> {
   const { conn, hdr } = req;

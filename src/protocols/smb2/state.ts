@@ -1,4 +1,5 @@
 import type { AuthResult, SecurityContext } from '../../auth/api.js';
+import type { LockManager, LockOwner } from '../../core/locks/index.js';
 import type { Share, ShareAccess } from '../../core/share.js';
 import type { NonceGenerator } from './crypto/encryption.js';
 import type { Credentials, FileId, Inode } from '../../core/types.js';
@@ -74,11 +75,23 @@ export interface Open {
   /** Data was written through this open: commit at close. */
   written: boolean;
   dirEnum?: DirEnum;
-  /** Blocking LOCKs of this open still waiting (commands/lock.ts); closing the open ends them. */
-  pendingLocks?: Set<PendingLock>;
+  /** Byte-range lock state (commands/lock.ts), from the open's first LOCK on. */
+  locks?: OpenLocks;
 }
 
-/** A waiting LOCK request (MS-SMB2 §3.3.5.14): ended with a final status when its open goes away. */
+/**
+ * What an open holds in its share's lock manager (MS-SMB2 §3.3.5.14: SMB
+ * locks belong to the open). Closing the open releases the locks and ends
+ * the waiting requests.
+ */
+export interface OpenLocks {
+  readonly lm: LockManager;
+  readonly owner: LockOwner;
+  /** Blocking LOCKs still waiting. */
+  readonly pending: Set<PendingLock>;
+}
+
+/** A waiting LOCK request: ended with a final status (e.g. RANGE_NOT_LOCKED) when its open goes away. */
 export interface PendingLock {
   end(status: number): void;
 }

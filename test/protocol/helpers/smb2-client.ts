@@ -7,8 +7,15 @@
 import * as net from 'node:net';
 import { FrameDecoder, frameHeader } from '../../../src/protocols/smb2/framing.js';
 import { decodeHeader, type Smb2Header } from '../../../src/protocols/smb2/header.js';
-import { Command, FLAGS_RELATED_OPERATIONS, FLAGS_SIGNED } from '../../../src/protocols/smb2/constants.js';
+import {
+  Command,
+  FLAGS_ASYNC_COMMAND,
+  FLAGS_RELATED_OPERATIONS,
+  FLAGS_SIGNED,
+} from '../../../src/protocols/smb2/constants.js';
 import type { Smb2Signing } from '../../../src/protocols/smb2/context.js';
+
+const STATUS_PENDING = 0x00000103;
 
 export interface Smb2Response {
   hdr: Smb2Header;
@@ -63,6 +70,8 @@ export class Smb2TestClient {
   signing?: { engine: Smb2Signing; key: Buffer };
   closed = false;
   private readonly pending = new Map<bigint, (r: Smb2Response) => void>();
+  /** Interim STATUS_PENDING responses of async commands (MS-SMB2 §3.3.4.2), by MessageId. */
+  private readonly interims = new Map<bigint, (r: Smb2Response) => void>();
   private readonly decoder = new FrameDecoder(16 * 1024 * 1024);
   /** Raw frames received (for tests of framing). */
   readonly frames: Buffer[] = [];
@@ -97,9 +106,17 @@ export class Smb2TestClient {
       const hdr = decodeHeader(frame, off);
       const end = hdr.nextCommand ? off + hdr.nextCommand : frame.length;
       const msg = frame.subarray(off, end);
-      const resolve = this.pending.get(hdr.messageId);
-      this.pending.delete(hdr.messageId);
-      resolve?.({ hdr, status: hdr.status, msg, body: msg.subarray(64) });
+      const res = { hdr, status: hdr.status, msg, body: msg.subarray(64) };
+      const interim = this.interims.get(hdr.messageId);
+      if (interim && hdr.status === STATUS_PENDING && (hdr.flags & FLAGS_ASYNC_COMMAND) !== 0) {
+        // The final response follows with the same MessageId.
+        this.interims.delete(hdr.messageId);
+        interim(res);
+      } else {
+        const resolve = this.pending.get(hdr.messageId);
+        this.pending.delete(hdr.messageId);
+        resolve?.(res);
+      }
       if (!hdr.nextCommand) break;
       off = end;
     }
@@ -135,6 +152,37 @@ export class Smb2TestClient {
     const p = this.expect(messageId);
     this.socket.write(Buffer.concat([frameHeader(msg.length), msg]));
     return p;
+  }
+
+  /**
+   * Send a command that may go async: `interim` resolves with the interim
+   * STATUS_PENDING response (never, if the command completes at once),
+   * `final` with the final response either way.
+   */
+  requestAsync(
+    cmd: number,
+    body: Buffer,
+    o: RequestOptions = {},
+  ): { messageId: bigint; interim: Promise<Smb2Response>; final: Promise<Smb2Response> } {
+    const { msg, messageId } = this.build(cmd, body, o);
+    const interim = new Promise<Smb2Response>((resolve) => this.interims.set(messageId, resolve));
+    const final = this.expect(messageId);
+    this.socket.write(Buffer.concat([frameHeader(msg.length), msg]));
+    return { messageId, interim, final };
+  }
+
+  /** SMB2 CANCEL (MS-SMB2 §2.2.30) of an async command by AsyncId, or of a request by MessageId. */
+  cancel(target: { asyncId: bigint } | { messageId: bigint }): void {
+    const body = Buffer.from([4, 0, 0, 0]);
+    const async = 'asyncId' in target;
+    const { msg } = this.build(Command.CANCEL, body, {
+      messageId: async ? 0n : target.messageId,
+      creditCharge: 0,
+      flags: async ? FLAGS_ASYNC_COMMAND : 0,
+    });
+    if (async) msg.writeBigUInt64LE(target.asyncId, 32);
+    if (this.signing) this.signing.engine.sign(this.dialect, this.signing.key, msg.fill(0, 48, 64));
+    this.socket.write(Buffer.concat([frameHeader(msg.length), msg]));
   }
 
   /** Send several commands as one compound (MS-SMB2 §3.2.4.1.4); `related` marks all but the first related. */

@@ -4,6 +4,7 @@ import { CLOSE_FLAG_POSTQUERY_ATTRIB } from '../constants.js';
 import { allocationSize, endOfFile, fileAttributes, writeTimes } from '../fscc.js';
 import { ok, type Smb2Reply, type Smb2Request } from '../handler.js';
 import { releaseCaching } from '../leases-grant.js';
+import { releaseLocks } from './lock.js';
 import { releaseShare } from '../share-modes.js';
 import type { Open } from '../state.js';
 import { SmbWriter } from '../wire.js';
@@ -29,6 +30,8 @@ export async function releaseOpen(open: Open): Promise<void> {
       }
     }
   } finally {
+    // MS-FSA §2.1.5.4: the open's byte-range locks (and its waiting LOCKs) end with it.
+    await releaseLocks(open);
     // The share reservation and the oplock/lease end with the open, whatever the commit did; the
     // reservation first, so an opener waiting for this HANDLE lease break finds no conflict left.
     await releaseShare(open);

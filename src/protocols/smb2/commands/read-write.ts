@@ -8,6 +8,7 @@ import {
   WRITEFLAG_WRITE_THROUGH,
 } from '../constants.js';
 import { ok, type Smb2Reply, type Smb2Request } from '../handler.js';
+import { checkIoLocks } from './lock.js';
 import type { Open } from '../state.js';
 import { NtStatusError, Status } from '../status.js';
 import { SmbWriter, sliceAt } from '../wire.js';
@@ -41,6 +42,7 @@ export async function read(req: Smb2Request): Promise<Smb2Reply> {
   fileOnly(open);
   checkCharge(req, length);
   if (!(open.grantedAccess & (FILE_READ_DATA | FILE_EXECUTE))) throw new NtStatusError(Status.ACCESS_DENIED);
+  checkIoLocks(req, open, offset, length, 'read');
   const { vfs } = open.tree.share!;
   const res = await vfs.read(open.tree.cred, open.id, offset, length);
   if ((res.data.length === 0 && length > 0) || res.data.length < minimum) throw new NtStatusError(Status.END_OF_FILE);
@@ -80,6 +82,7 @@ export async function write(req: Smb2Request): Promise<Smb2Reply> {
   if (rawOffset === 0xffffffffffffffffn) offset = (await vfs.getattr(open.id)).size;
   else if (rawOffset > BigInt(Number.MAX_SAFE_INTEGER)) throw new NtStatusError(Status.INVALID_PARAMETER, 'offset');
   else offset = Number(rawOffset);
+  checkIoLocks(req, open, offset, data.length, 'write');
   const stable = flags & WRITEFLAG_WRITE_THROUGH ? 'file_sync' : 'unstable';
   const res = await vfs.write(open.tree.cred, open.id, offset, Buffer.from(data), stable);
   open.written = true;
