@@ -11,12 +11,10 @@ import { Command, FLAGS_ASYNC_COMMAND, FLAGS_SIGNED } from '../../src/protocols/
 import { deriveSessionKeys, verifySignature } from '../../src/protocols/smb2/crypto/index.js';
 import { cryptoSigning } from '../../src/protocols/smb2/signing.js';
 import { Smb2TestClient, type Smb2FileId } from './helpers/smb2-client.js';
+import { LOCKFLAG, lockBody, lockOf } from './smb2-lock-fixture.js';
 import { startSmb2TestServer, type Smb2TestServer } from './smb2-fixture.js';
 
-const SHARED = 0x1;
-const EXCLUSIVE = 0x2;
-const UNLOCK = 0x4;
-const FAIL = 0x10;
+const { SHARED, EXCLUSIVE, UNLOCK, FAIL } = LOCKFLAG;
 
 const S = {
   OK: 0,
@@ -29,25 +27,6 @@ const S = {
   INVALID_LOCK_RANGE: 0xc00001a1,
   NOT_SUPPORTED: 0xc00000bb,
 };
-
-type El = [offset: number | bigint, length: number | bigint, flags: number];
-
-export function lockBody(f: Smb2FileId, els: El[]): Buffer {
-  const b = Buffer.alloc(24 + 24 * els.length);
-  b.writeUInt16LE(48, 0);
-  b.writeUInt16LE(els.length, 2);
-  Smb2TestClient.fileIdBytes(f).copy(b, 8);
-  els.forEach(([offset, length, flags], i) => {
-    b.writeBigUInt64LE(BigInt(offset), 24 + i * 24);
-    b.writeBigUInt64LE(BigInt(length), 32 + i * 24);
-    b.writeUInt32LE(flags, 40 + i * 24);
-  });
-  return b;
-}
-
-export async function lockOf(c: Smb2TestClient, f: Smb2FileId, els: El[]): Promise<number> {
-  return (await c.request(Command.LOCK, lockBody(f, els))).status;
-}
 
 describe('SMB2 LOCK', () => {
   let srv: Smb2TestServer;
