@@ -114,6 +114,8 @@ export class Runtime {
         onOp: this.metrics.opObserver('nfs3', [5, 10006]),
         onBytes: this.metrics.bytesObserver('nfs3'),
         authorize,
+        // NFS accesses break SMB leases (docs/locking.md "Across protocols").
+        locks: (shareId) => this.locking?.manager(shareId),
       }),
       ...this.locking.programs,
     ];

@@ -1,3 +1,4 @@
+import type { LeaseBreakAccess, LockManager } from '../../core/locks/index.js';
 import { FsError } from '../../core/errors.js';
 import type { Share, ShareAccess, ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import type { Credentials, FileId, Inode } from '../../core/types.js';
@@ -45,7 +46,31 @@ export class Nfs3Context {
     private readonly authorize?: ShareAuthorizer,
     /** Payload bytes of successful READs and WRITEs (metrics). */
     readonly onBytes?: (direction: 'read' | 'write', bytes: number) => void,
+    /** Lock managers whose leases (SMB) are broken before conflicting accesses, and how long to wait. */
+    private readonly leases?: { locks: (shareId: number) => LockManager | undefined; waitMs: number },
   ) {}
+
+  /**
+   * docs/locking.md "Across protocols": NFSv3 has no opens, so before acting
+   * on a file the procedure breaks other protocols' leases that the access
+   * conflicts with (as knfsd calls break_lease). Waits up to the configured
+   * bound; a holder slower than that makes the request fail with DELAY →
+   * NFS3ERR_JUKEBOX, which the client retries. One map lookup when the file
+   * has no leases.
+   */
+  breakLeases(t: Target, file: FileId, access: LeaseBreakAccess): Promise<void> | undefined {
+    const lm = this.leases?.locks(t.share.id);
+    if (!lm?.hasLeases(file)) return undefined;
+    return lm.breakLeases(file, access, { waitMs: this.leases!.waitMs });
+  }
+
+  /** {@link breakLeases} for the file a directory entry names (REMOVE, RENAME); absent names are the VFS's to report. */
+  async breakLeasesOfName(t: Target, dir: FileId, name: string, access: LeaseBreakAccess): Promise<void> {
+    const lm = this.leases?.locks(t.share.id);
+    if (!lm?.hasLeases()) return;
+    const child = await t.vfs.lookup(t.cred, dir, name).catch(() => undefined);
+    if (child) await this.breakLeases(t, child.id, access);
+  }
 
   /** The child logger of one procedure ({protocol:'nfs3', op}). */
   opLogger(op: string): Logger {

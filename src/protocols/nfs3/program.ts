@@ -1,3 +1,4 @@
+import type { LockManager } from '../../core/locks/index.js';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ShareAuthorizer, ShareRegistry } from '../../core/share.js';
@@ -44,7 +45,18 @@ export interface Nfs3ProgramOptions {
   authorize?: ShareAuthorizer;
   /** Called with the payload size of every successful READ and WRITE. */
   onBytes?: (direction: 'read' | 'write', bytes: number) => void;
+  /**
+   * The share's unified lock manager (the Runtime passes NLM's): other
+   * protocols' leases (SMB oplocks and leases) are broken before READ, WRITE,
+   * SETATTR of the size, REMOVE and RENAME (docs/locking.md "Across protocols").
+   */
+  locks?: (shareId: number) => LockManager | undefined;
+  /** How long a request waits for a lease break before answering NFS3ERR_JUKEBOX (default 1000 ms). */
+  leaseBreakWaitMs?: number;
 }
+
+/** How long an NFS request waits for a holder to answer a lease break before NFS3ERR_JUKEBOX. */
+const DEFAULT_LEASE_BREAK_WAIT_MS = 1000;
 
 /** Indexed by procedure number (RFC 1813 §3). */
 const PROCEDURES: readonly Nfs3Procedure[] = (() => {
@@ -87,6 +99,7 @@ export function createNfs3Program(opts: Nfs3ProgramOptions): RpcProgram {
     opts.logger ?? silentLogger,
     opts.authorize,
     opts.onBytes,
+    opts.locks ? { locks: opts.locks, waitMs: opts.leaseBreakWaitMs ?? DEFAULT_LEASE_BREAK_WAIT_MS } : undefined,
   );
   const onOp = opts.onOp;
 

@@ -28,6 +28,13 @@ export const readProc: Nfs3Procedure = {
         reply.uint32(0);
         return Nfs3Status.OK;
       }
+      // docs/locking.md "Across protocols": an SMB client caching writes flushes them first; the
+      // attributes are then read again.
+      const breaking = ctx.breakLeases(t, t.id, 'read');
+      if (breaking) {
+        await breaking;
+        t.attr = await t.vfs.getattr(t.id);
+      }
       // The attributes read resolving the handle serve the read too: one metadata snapshot per READ.
       const res = await t.vfs.read(t.cred, t.id, offset, count, t.attr);
       ctx.onBytes?.('read', res.data.length);

@@ -16,6 +16,7 @@ export const removeProc: Nfs3Procedure = {
     try {
       d = await ctx.resolve(call, what.dir);
       ctx.ensureWritable(d);
+      await ctx.breakLeasesOfName(d, d.id, toFileName(what.name), 'namespace');
       const res = await d.vfs.remove(d.cred, d.id, toFileName(what.name));
       reply.uint32(Nfs3Status.OK);
       writeWccData(reply, d.fsid, res.dir);

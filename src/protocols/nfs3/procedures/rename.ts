@@ -22,6 +22,9 @@ export const renameProc: Nfs3Procedure = {
       f = await ctx.resolve(call, from.dir);
       toDir = await ctx.resolveSibling(f, to.dir);
       ctx.ensureWritable(f);
+      // The source and a target it would replace both lose their name.
+      await ctx.breakLeasesOfName(f, f.id, toFileName(from.name), 'namespace');
+      await ctx.breakLeasesOfName(f, toDir.id, toFileName(to.name), 'namespace');
       const res = await f.vfs.rename(f.cred, f.id, toFileName(from.name), toDir.id, toFileName(to.name));
       reply.uint32(Nfs3Status.OK);
       writeWccData(reply, f.fsid, res.fromDir);

@@ -31,6 +31,7 @@ export const setattrProc: Nfs3Procedure = {
       t = await ctx.resolve(call, fh);
       ctx.ensureWritable(t);
       checkSetAttrs(set);
+      if (set.size !== undefined) await ctx.breakLeases(t, t.id, 'write');
       const wcc = await t.vfs.setattr(t.cred, t.id, set, guard);
       reply.uint32(Nfs3Status.OK);
       writeWccData(reply, t.fsid, wcc);

@@ -40,6 +40,7 @@ export const writeProc: Nfs3Procedure = {
       if (count > data.length) throw new FsError('INVAL', 'count exceeds data length');
       if (count < data.length) data = data.subarray(0, count);
       if (offset + count > NFS3_MAX_FILE_SIZE) throw new FsError('FBIG');
+      await ctx.breakLeases(t, t.id, 'write');
       const res = await t.vfs.write(t.cred, t.id, offset, data, stable);
       ctx.onBytes?.('write', res.count);
       reply.uint32(Nfs3Status.OK);
