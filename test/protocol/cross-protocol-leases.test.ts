@@ -157,6 +157,28 @@ describe('SMB leases and share modes across NFSv3 and NLM', () => {
     expect((await rename).status).toBe(0);
   });
 
+  it('breaks read caching of a directory lease when NFS removes or renames an entry in it', async () => {
+    const a = await connectClient(smb.port, 1);
+    expect((await create(a, 'd', { options: 1, disposition: 2, access: READ })).status).toBe(0);
+    const made = await create(a, 'd\\x.txt', { access: READ_WRITE });
+    await a.close(made.fileId);
+    const dirKey = leaseKey(50);
+    const dir = await create(a, 'd', {
+      options: 1,
+      access: READ,
+      oplock: LEASE,
+      contexts: leaseContext(dirKey, R | H, {}),
+    });
+    expect(dir.lease?.state).toBe(R | H);
+    const d = (await nfs.nfs.lookup(root, 'd')).fh!;
+    const rename = nfs.nfs.rename(d, 'x.txt', d, 'y.txt');
+    const [brk] = await waitForBreaks(a);
+    expect(brk.key).toEqual(dirKey);
+    expect(brk.next).toBe(H);
+    await ackLease(a, dirKey, H);
+    expect((await rename).status).toBe(0);
+  });
+
   async function nlm(proc: number, enc: (w: XdrWriter) => void): Promise<XdrReader> {
     const w = new XdrWriter();
     enc(w);

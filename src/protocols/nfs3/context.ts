@@ -64,10 +64,16 @@ export class Nfs3Context {
     return lm.breakLeases(file, access, { waitMs: this.leases!.waitMs });
   }
 
-  /** {@link breakLeases} for the file a directory entry names (REMOVE, RENAME); absent names are the VFS's to report. */
+  /**
+   * {@link breakLeases} for a change of the entry `name` in `dir` (REMOVE,
+   * RENAME): the directory's leases lose read caching (its listing changes;
+   * SMB directory leases), the file it names gets `access`. Absent names are
+   * the VFS's to report.
+   */
   async breakLeasesOfName(t: Target, dir: FileId, name: string, access: LeaseBreakAccess): Promise<void> {
     const lm = this.leases?.locks(t.share.id);
     if (!lm?.hasLeases()) return;
+    await this.breakLeases(t, dir, 'write');
     const child = await t.vfs.lookup(t.cred, dir, name).catch(() => undefined);
     if (child) await this.breakLeases(t, child.id, access);
   }
