@@ -257,6 +257,43 @@ describe('RpcServer connection edge cases', () => {
     socket.destroy();
   });
 
+  it('sends the replies of calls completed by separate callbacks of one event-loop turn with one socket write', async () => {
+    const { server, port } = await startToyServer();
+    cleanups.push(() => server.close());
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const replies: number[] = [];
+    const all = new Promise<void>((resolve) => {
+      const decoder = new RecordDecoder((rec) => {
+        replies.push(rec.readUInt32BE(0));
+        if (replies.length === 32) resolve();
+      });
+      socket.on('data', (c: Buffer) => decoder.push(c));
+    });
+    const none = { flavor: AUTH_NONE, body: Buffer.alloc(0) };
+    const calls: Buffer[] = [];
+    for (let xid = 1; xid <= 32; xid++) {
+      const w = new XdrWriter();
+      encodeCallHeader(w, { xid, prog: TOY_PROG, vers: 1, proc: TOY.DELAY, cred: none, verf: none });
+      // Timers of one duration started in one turn expire in one timers phase, each its own
+      // callback (with process.nextTick queues run between them), as fs completions are.
+      w.uint32(30);
+      w.uint32(xid);
+      calls.push(...frameRecord(w.toBuffers()));
+    }
+    const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+    const single = vi.spyOn(proto, '_write');
+    const vector = vi.spyOn(proto, '_writev');
+    socket.write(Buffer.concat(calls));
+    await all;
+    const writes = single.mock.calls.length + vector.mock.calls.length;
+    single.mockRestore();
+    vector.mockRestore();
+    expect(replies.sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    expect(writes).toBeLessThanOrEqual(3);
+    socket.destroy();
+  });
+
   it('answers calls sent before the client half-closes, then ends the connection', async () => {
     const { server, port } = await startToyServer();
     cleanups.push(() => server.close());
@@ -309,7 +346,7 @@ describe('RpcServer write backpressure', () => {
     cleanups.push(async () => void socket.destroy());
     await new Promise((r) => socket.once('connect', r));
     socket.pause();
-    const total = 200;
+    const total = 400;
     const none = { flavor: AUTH_NONE, body: Buffer.alloc(0) };
     for (let i = 0; i < total; i++) {
       const w = new XdrWriter();
@@ -318,8 +355,8 @@ describe('RpcServer write backpressure', () => {
       socket.write(Buffer.concat(frameRecord(w.toBuffers())));
     }
     await new Promise((r) => setTimeout(r, 300));
-    // 200 x 128 KiB = 25 MiB of replies, more than the loopback socket buffers
-    // hold: the server must stall short of the total and stay stalled.
+    // 400 x 128 KiB = 50 MiB of replies, more than the loopback socket buffers
+    // and the 4 MiB reply bound hold: the server must stall short of the total and stay stalled.
     const started = toy.runCount(TOY.BIG);
     expect(started).toBeLessThan(total);
     await new Promise((r) => setTimeout(r, 100));

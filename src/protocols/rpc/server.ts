@@ -8,7 +8,10 @@
  * matches them by xid). Two bounds keep a client from making the server
  * buffer without limit: at most `maxInFlightPerConnection` calls run per
  * connection (the socket is paused at the bound), and no new call is started
- * while the socket's write buffer is above its high-water mark.
+ * while more than `maxQueuedReplyBytes` of replies wait in the socket's write
+ * buffer. The second bound counts bytes, not Node's 16 KiB high-water mark:
+ * one 1 MiB READ reply is above that mark, so with it every READ waited for
+ * the previous replies to drain completely and pipelining stopped.
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
@@ -19,6 +22,8 @@ import { DEFAULT_MAX_RECORD_SIZE, RecordDecoder, RecordTooLargeError, writeRecor
 import type { RpcPeer, RpcProgram } from './types.js';
 
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 64;
+/** Reply bytes a connection may have waiting in its write buffer while it still starts calls. */
+export const DEFAULT_MAX_QUEUED_REPLY_BYTES = 4 * 1024 * 1024;
 /** UDP: one datagram is one message; IPv4's largest payload. */
 const MAX_UDP_REPLY = 65507;
 /** UDP peers remembered for stable connection ids. */
@@ -33,6 +38,12 @@ export interface RpcServerOptions {
   drcEntries?: number;
   /** Calls running at once on one TCP connection before reading pauses; default 64. */
   maxInFlightPerConnection?: number;
+  /**
+   * No new call starts on a connection while more reply bytes than this wait
+   * in its write buffer (a client that does not read); default 4 MiB. The
+   * buffer then holds at most this plus the replies of the calls in flight.
+   */
+  maxQueuedReplyBytes?: number;
 }
 
 let nextConnectionId = 1;
@@ -52,7 +63,7 @@ class TcpConnection {
   private readonly queue: Buffer[] = [];
   private inFlight = 0;
   private paused = false;
-  /** Corked until the next tick, see onReply. */
+  /** Corked until the next setImmediate, see onReply. */
   private corked = false;
   private corkedReplies = 0;
   private closed = false;
@@ -67,6 +78,7 @@ class TcpConnection {
     private readonly logger: Logger,
     maxRecordSize: number,
     private readonly maxInFlight: number,
+    private readonly maxQueuedBytes: number,
   ) {
     this.peer = {
       transport: 'tcp',
@@ -117,9 +129,14 @@ class TcpConnection {
     this.pump();
   }
 
+  /** Replies beyond the byte bound wait in the write buffer: start no call until some leave. */
+  private get writeBlocked(): boolean {
+    return this.socket.writableLength > this.maxQueuedBytes;
+  }
+
   /** Start queued calls while under both bounds; pause reading otherwise. */
   private pump(): void {
-    while (this.queue.length > 0 && this.inFlight < this.maxInFlight && !this.socket.writableNeedDrain) {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight && !this.writeBlocked) {
       if (this.closed) return;
       const record = this.queue.shift() as Buffer;
       this.inFlight++;
@@ -129,7 +146,7 @@ class TcpConnection {
       this.socket.end();
       return;
     }
-    const blocked = this.queue.length > 0 || this.inFlight >= this.maxInFlight || this.socket.writableNeedDrain;
+    const blocked = this.queue.length > 0 || this.inFlight >= this.maxInFlight || this.writeBlocked;
     if (blocked && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -146,21 +163,31 @@ class TcpConnection {
       let length = -4;
       for (const b of reply) length += b.length;
       writeRecordMark(reply[0], 0, length);
-      // Replies finished in the same tick (pipelined calls) and the buffers of one record (READ
-      // payloads, not concatenated) leave in one writev: corked until the next tick. The write
-      // buffer still counts them, so writableNeedDrain (and with it pump's bound) holds.
+      // Replies finished in the same event-loop turn (pipelined calls, each completed by its own
+      // I/O callback) and the buffers of one record (READ payloads, not concatenated) leave in
+      // one writev: corked until setImmediate, which runs right after this turn's I/O callbacks.
+      // On loopback a socket write(2) also runs the receiver's TCP input, so each write saved is
+      // tens of µs. The write buffer still counts corked replies, so pump's byte bound holds.
       if (!this.corked) {
         this.corked = true;
         this.socket.cork();
-        process.nextTick(this.uncork);
+        setImmediate(this.uncork);
       }
-      for (const b of reply) this.socket.write(b);
+      const last = reply.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(reply[i]);
+      // 'drain' fires only once the buffer is empty; the write callback of each reply's last
+      // buffer lets pump start waiting calls as soon as the buffer is back under the bound.
+      this.socket.write(reply[last], this.afterWrite);
       // Calls that keep finishing in one long run of microtasks must not hold replies back:
-      // flush every so many replies (a pending tick then uncorks a later cork early, harmlessly).
+      // flush every so many replies (a pending immediate then uncorks a later cork early, harmlessly).
       if (++this.corkedReplies >= MAX_CORKED_REPLIES || this.socket.writableLength >= MAX_CORKED_BYTES) this.uncork();
     }
     this.pump();
   }
+
+  private readonly afterWrite = (): void => {
+    if (this.paused && !this.closed) this.pump();
+  };
 
   private readonly uncork = (): void => {
     this.corked = false;
@@ -174,6 +201,7 @@ export class RpcServer {
   private readonly logger: Logger;
   private readonly maxRecordSize: number;
   private readonly maxInFlight: number;
+  private readonly maxQueuedBytes: number;
   private readonly tcpServers: net.Server[] = [];
   private readonly udpSockets: dgram.Socket[] = [];
   private readonly connections = new Set<TcpConnection>();
@@ -184,6 +212,7 @@ export class RpcServer {
     this.logger = (opts.logger ?? silentLogger).child({ protocol: 'rpc' });
     this.maxRecordSize = opts.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
     this.maxInFlight = Math.max(1, opts.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION);
+    this.maxQueuedBytes = Math.max(0, opts.maxQueuedReplyBytes ?? DEFAULT_MAX_QUEUED_REPLY_BYTES);
     this.dispatcher = new RpcDispatcher({
       programs: opts.programs,
       logger: this.logger,
@@ -214,7 +243,15 @@ export class RpcServer {
     // allowHalfOpen: a client may send its calls and shut down its sending
     // side; the replies still go out before the connection ends.
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-      const conn = new TcpConnection(socket, this, this.dispatcher, this.logger, this.maxRecordSize, this.maxInFlight);
+      const conn = new TcpConnection(
+        socket,
+        this,
+        this.dispatcher,
+        this.logger,
+        this.maxRecordSize,
+        this.maxInFlight,
+        this.maxQueuedBytes,
+      );
       this.connections.add(conn);
     });
     return new Promise((resolve, reject) => {
