@@ -8,12 +8,15 @@ import type { BlockStore } from '../store.js';
 import { acquireBlockOwner } from '../owner-lock.js';
 import { checkRange } from '../range.js';
 import { contentPath, validateContentId } from './content-path.js';
-import { fdatasyncFd, ftruncateFd, preadFull, pwriteAll } from './fd-io.js';
+import { closeFd, fdatasyncFd, ftruncateFd, openFd, preadFull, pwriteAll } from './fd-io.js';
 
 export interface FsBlockStoreOptions {
   /** Directory holding the content files (created if missing). */
   root: string;
-  /** Open file handles kept in the LRU cache (default 64). */
+  /**
+   * Open content files kept in the LRU cache (default 1024): small files read
+   * once each (a listing, a build tree) reopen nothing while they fit.
+   */
   maxOpenFiles?: number;
   /**
    * Other processes may open the directory too (servers sharing one
@@ -24,12 +27,12 @@ export interface FsBlockStoreOptions {
   logger?: Logger;
 }
 
-/** One cached open file. `fh` resolves to undefined when the file does not exist (read-only open). */
+/** One cached open file. `fd` resolves to undefined when the file does not exist (read-only open). */
 interface Slot {
   id: string;
   file: string;
   dir: string;
-  fh: Promise<FileHandle | undefined>;
+  fd: Promise<number | undefined>;
   users: number;
   evicted: boolean;
 }
@@ -50,7 +53,7 @@ function ioError(e: unknown): FsError {
 /**
  * Block store on a local directory: one sparse file per content id, under
  * `root/<shard>/<id>` (see content-path.ts for why ids cannot escape root).
- * Open file handles are kept in a small LRU cache so that streaming I/O does
+ * Open descriptors are kept in an LRU cache so that streaming I/O does
  * not reopen files. Holes and bytes past the end of a file read as zeros;
  * commit is fdatasync of the file plus an fsync of its directory when the
  * file was created since the last commit (so the name survives a crash too).
@@ -77,7 +80,7 @@ export class FsBlockStore implements BlockStore {
 
   constructor(private readonly opts: FsBlockStoreOptions) {
     this.root = opts.root;
-    this.maxOpen = Math.max(1, opts.maxOpenFiles ?? 64);
+    this.maxOpen = Math.max(1, opts.maxOpenFiles ?? 1024);
     this.log = opts.logger ?? silentLogger;
   }
 
@@ -107,8 +110,8 @@ export class FsBlockStore implements BlockStore {
     checkRange(offset, data.length);
     const slot = await this.acquire(contentId, true);
     try {
-      const fh = (await slot!.fh)!;
-      await pwriteAll(fh.fd, data, offset);
+      const fd = (await slot!.fd)!;
+      await pwriteAll(fd, data, offset);
       this.grow(contentId, offset + data.length);
     } catch (e) {
       throw ioError(e);
@@ -122,9 +125,9 @@ export class FsBlockStore implements BlockStore {
     const slot = await this.acquire(contentId, false);
     if (slot === undefined) return Buffer.alloc(length);
     try {
-      const fh = await slot.fh;
+      const fd = await slot.fd;
       const out = Buffer.allocUnsafe(length);
-      const got = fh === undefined ? 0 : await preadFull(fh.fd, out, offset);
+      const got = fd === undefined ? 0 : await preadFull(fd, out, offset);
       // Past the end of the file: zeros (the VFS owns the logical size).
       if (got < length) out.fill(0, got);
       return out;
@@ -144,9 +147,9 @@ export class FsBlockStore implements BlockStore {
     const slot = await this.acquire(contentId, size > 0);
     if (slot === undefined) return;
     try {
-      const fh = await slot.fh;
-      if (fh === undefined) return;
-      await ftruncateFd(fh.fd, size);
+      const fd = await slot.fd;
+      if (fd === undefined) return;
+      await ftruncateFd(fd, size);
       const old = this.sizes.get(contentId) ?? 0;
       this.used += size - old;
       this.sizes.set(contentId, size);
@@ -177,9 +180,9 @@ export class FsBlockStore implements BlockStore {
     const slot = await this.acquire(contentId, false);
     if (slot === undefined) return;
     try {
-      const fh = await slot.fh;
-      if (fh === undefined) return;
-      await fdatasyncFd(fh.fd);
+      const fd = await slot.fd;
+      if (fd === undefined) return;
+      await fdatasyncFd(fd);
       const dir = this.unsyncedNames.get(contentId);
       if (dir !== undefined) {
         this.unsyncedNames.delete(contentId);
@@ -205,7 +208,7 @@ export class FsBlockStore implements BlockStore {
   async close(): Promise<void> {
     const all = [...this.slots.values()];
     for (const s of all) this.evict(s);
-    await Promise.all(all.map((s) => s.fh.catch(() => undefined)));
+    await Promise.all(all.map((s) => s.fd.catch(() => undefined)));
     const dirs = [...this.dirHandles.values()];
     this.dirHandles.clear();
     await Promise.all(dirs.map((d) => d.then((fh) => fh.close()).catch(() => undefined)));
@@ -284,7 +287,7 @@ export class FsBlockStore implements BlockStore {
     for (;;) {
       let slot = this.slots.get(contentId);
       if (slot === undefined) {
-        slot = { id: contentId, file, dir, fh: this.openFile(contentId, dir, file, create), users: 0, evicted: false };
+        slot = { id: contentId, file, dir, fd: this.openFile(contentId, dir, file, create), users: 0, evicted: false };
         this.slots.set(contentId, slot);
         this.trim();
       } else {
@@ -293,15 +296,15 @@ export class FsBlockStore implements BlockStore {
         this.slots.set(contentId, slot);
       }
       slot.users++;
-      let fh: FileHandle | undefined;
+      let fd: number | undefined;
       try {
-        fh = await slot.fh;
+        fd = await slot.fd;
       } catch (e) {
         slot.users--;
         if (this.slots.get(contentId) === slot) this.slots.delete(contentId);
         throw ioError(e);
       }
-      if (fh !== undefined) return slot;
+      if (fd !== undefined) return slot;
       // The file did not exist when this slot was opened; forget the slot.
       slot.users--;
       if (this.slots.get(contentId) === slot) this.slots.delete(contentId);
@@ -322,8 +325,8 @@ export class FsBlockStore implements BlockStore {
   }
 
   private closeSlot(slot: Slot): void {
-    slot.fh
-      .then((fh) => fh?.close())
+    slot.fd
+      .then((fd) => (fd === undefined ? undefined : closeFd(fd)))
       .catch((e: unknown) => this.log.warn({ err: e, contentId: slot.id }, 'closing content file failed'));
   }
 
@@ -334,16 +337,11 @@ export class FsBlockStore implements BlockStore {
     }
   }
 
-  private async openFile(
-    contentId: string,
-    dir: string,
-    file: string,
-    create: boolean,
-  ): Promise<FileHandle | undefined> {
+  private async openFile(contentId: string, dir: string, file: string, create: boolean): Promise<number | undefined> {
     // `sizes` knows every content file: a new one goes straight to the exclusive create.
     if (this.sizes.has(contentId) || !create) {
       try {
-        return await fsp.open(file, constants.O_RDWR);
+        return await openFd(file, constants.O_RDWR);
       } catch (e) {
         if (errno(e) !== 'ENOENT') throw e;
         if (!create) return undefined;
@@ -372,16 +370,16 @@ export class FsBlockStore implements BlockStore {
     this.shards.add(dir);
   }
 
-  private async createFile(contentId: string, dir: string, file: string): Promise<FileHandle> {
+  private async createFile(contentId: string, dir: string, file: string): Promise<number> {
     try {
-      const fh = await fsp.open(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+      const fd = await openFd(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       this.unsyncedNames.set(contentId, dir);
       if (!this.sizes.has(contentId)) this.sizes.set(contentId, 0);
-      return fh;
+      return fd;
     } catch (e) {
       // Created meanwhile by someone else: open it.
       if (errno(e) !== 'EEXIST') throw e;
-      return await fsp.open(file, constants.O_RDWR);
+      return await openFd(file, constants.O_RDWR);
     }
   }
 }
