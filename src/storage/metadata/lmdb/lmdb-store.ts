@@ -1,4 +1,4 @@
-import type { Inode } from '../../../core/types.js';
+import type { FileId, Inode } from '../../../core/types.js';
 import { silentLogger, type Logger } from '../../../observability/logger.js';
 import type { MetadataReadTx, MetadataStore, MetadataWriteTx } from '../store.js';
 import { CommittedReader } from './committed-reader.js';
@@ -41,6 +41,8 @@ export class LmdbMetadataStore implements MetadataStore {
   private lastCommit: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
   private releaseOwner: (() => Promise<void>) | undefined;
+  /** Ids with committed xattrs (see LmdbWriteTx): read at open, kept by the commits. */
+  private readonly xattrOwners = new Set<FileId>();
 
   constructor(private readonly opts: LmdbMetadataStoreOptions) {
     this.logger = (opts.logger ?? silentLogger).child({ store: 'lmdb' });
@@ -88,6 +90,9 @@ export class LmdbMetadataStore implements MetadataStore {
     });
     await this.durable(this.dbs);
     this.ids.next = Math.max(this.ids.next, nextId);
+    this.xattrOwners.clear();
+    // Keys only, and few files carry xattrs; this process owns the store (owner lock), so the set stays exact.
+    for (const [id] of this.dbs.xattrs.getKeys()) this.xattrOwners.add(id);
     this.logger.debug({ path: this.opts.path, nextId }, 'metadata store opened');
   }
 
@@ -112,7 +117,7 @@ export class LmdbMetadataStore implements MetadataStore {
     let commit: Promise<unknown>;
     try {
       await previous;
-      tx = new LmdbWriteTx(dbs, this.ids, this.queued.slice());
+      tx = new LmdbWriteTx(dbs, this.ids, this.queued.slice(), this.xattrOwners);
       try {
         result = await fn(tx);
       } finally {
@@ -132,6 +137,7 @@ export class LmdbMetadataStore implements MetadataStore {
       await commit;
     } catch (err) {
       tx.applied = false;
+      tx.restoreXattrOwners();
       this.logger.error({ err }, 'metadata commit failed');
       throw err;
     } finally {

@@ -35,6 +35,8 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
   private readonly xattrs = new Map<FileId, Map<string, Buffer | null>>();
   /** Inodes whose earlier xattrs are all gone (the inode was deleted). */
   private readonly xattrsDropped = new Set<FileId>();
+  /** Ids that {@link apply} removed from xattrOwners. */
+  private readonly forgottenOwners: FileId[] = [];
   private readonly states = new Map<string, Buffer | null>();
   /** Absolute usage counters once this transaction changed them (absolute, so layers compose). */
   private counts: { inodes: number; bytes: number } | undefined;
@@ -49,6 +51,11 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
     dbs: LmdbDbs,
     private readonly ids: IdCounter,
     private readonly base: readonly LmdbWriteTx[],
+    /**
+     * Ids that have (or may have) committed xattrs, kept by the store: deleting an inode
+     * not in it opens no cursor over the xattrs DB (one per REMOVE otherwise).
+     */
+    private readonly xattrOwners: Set<FileId> = new Set(),
   ) {
     super(dbs);
     this.layers = [...base, this];
@@ -265,9 +272,16 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
       else inodes.put(id, ino);
     }
     for (const id of this.xattrsDropped) {
+      if (!this.xattrOwners.has(id)) continue;
+      // Forgotten here, in commit order (a later overlay may give a reused id xattrs again);
+      // given back by restoreXattrOwners if this commit fails.
+      this.xattrOwners.delete(id);
+      this.forgottenOwners.push(id);
       for (const key of xattrs.getKeys(prefixRange(id))) xattrs.remove(key);
     }
     for (const [id, names] of this.xattrs) {
+      // Added before the commit is known: an id too many costs one cursor, one too few would leak xattrs.
+      if (names.size > 0) this.xattrOwners.add(id);
       for (const [name, v] of names) {
         if (v === null) xattrs.remove([id, name]);
         else xattrs.put([id, name], v);
@@ -297,6 +311,12 @@ export class LmdbWriteTx extends CommittedReader implements MetadataWriteTx {
     // Persisting the counter in the same commit as the ids it covers keeps ids unique across restarts.
     if (this.idsAllocated) meta.put('nextId', Math.max(meta.get('nextId') ?? 0, this.ids.next));
     this.applied = true;
+  }
+
+  /** This overlay's commit failed: the ids whose xattrs it dropped may still have them. */
+  restoreXattrOwners(): void {
+    for (const id of this.forgottenOwners) this.xattrOwners.add(id);
+    this.forgottenOwners.length = 0;
   }
 
   /** The inode as the overlays say (null: deleted), or undefined when they say nothing. */
