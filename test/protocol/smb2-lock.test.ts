@@ -128,21 +128,38 @@ describe('SMB2 LOCK', () => {
         [2, 1, UNLOCK],
       ]),
     ).toBe(S.INVALID_PARAMETER);
+    expect(await lockOf(c, h1, [[0, 1, SHARED | EXCLUSIVE | FAIL]])).toBe(S.INVALID_PARAMETER);
+    expect(await lockOf(c, h1, [[0, 1, FAIL]])).toBe(S.INVALID_PARAMETER);
+    expect(await lockOf(c, h1, [[0xffffffffffffff00n, 0x1000n, SHARED | FAIL]])).toBe(S.INVALID_LOCK_RANGE);
+    // Nothing was taken by any of them.
+    expect(await lockOf(c, h1, [[0, 1, UNLOCK]])).toBe(S.RANGE_NOT_LOCKED);
+    // An unlock array stops at its first bad element, keeping the unlocks before it (MS-SMB2 §3.3.5.14.1).
+    expect(await lockOf(c, h1, [[0, 1, EXCLUSIVE | FAIL]])).toBe(S.OK);
     expect(
       await lockOf(c, h1, [
         [0, 1, UNLOCK],
         [2, 1, SHARED | FAIL],
       ]),
     ).toBe(S.INVALID_PARAMETER);
-    expect(await lockOf(c, h1, [[0, 1, SHARED | EXCLUSIVE | FAIL]])).toBe(S.INVALID_PARAMETER);
-    expect(await lockOf(c, h1, [[0, 1, FAIL]])).toBe(S.INVALID_PARAMETER);
-    expect(await lockOf(c, h1, [[0xffffffffffffff00n, 0x1000n, SHARED | FAIL]])).toBe(S.INVALID_LOCK_RANGE);
-    // Nothing was taken by any of them.
     expect(await lockOf(c, h1, [[0, 1, UNLOCK]])).toBe(S.RANGE_NOT_LOCKED);
     // A body claiming more elements than it carries.
     const body = lockBody(h1, [[0, 1, SHARED | FAIL]]);
     body.writeUInt16LE(5, 2);
     expect((await c.request(Command.LOCK, body)).status).toBe(S.INVALID_PARAMETER);
+  });
+
+  it('ranges near 2^64 keep conflicting although JavaScript numbers round them', async () => {
+    const { c, h1, h2 } = await twoOpens();
+    const top = 2n ** 63n - 1n;
+    expect(await lockOf(c, h1, [[top, 1, EXCLUSIVE | FAIL]])).toBe(S.OK);
+    expect(await lockOf(c, h2, [[top, 1, EXCLUSIVE | FAIL]])).toBe(S.LOCK_NOT_GRANTED);
+    expect(await lockOf(c, h1, [[top, 1, UNLOCK]])).toBe(S.OK);
+    expect(await lockOf(c, h1, [[0xffffffffffffffffn, 0, EXCLUSIVE | FAIL]])).toBe(S.OK);
+    expect(await lockOf(c, h1, [[0xffffffffffffffffn, 0, UNLOCK]])).toBe(S.OK);
+    expect(await lockOf(c, h1, [[0xffffffffffffffffn, 1, EXCLUSIVE | FAIL]])).toBe(S.OK);
+    expect(await lockOf(c, h2, [[0xffffffffffffffffn, 1, EXCLUSIVE | FAIL]])).toBe(S.LOCK_NOT_GRANTED);
+    expect(await lockOf(c, h1, [[0xffffffffffffffffn, 1, UNLOCK]])).toBe(S.OK);
+    expect(await lockOf(c, h1, [[0xffffffffffffffffn, 2, EXCLUSIVE | FAIL]])).toBe(S.INVALID_LOCK_RANGE);
   });
 
   it('a blocking lock answers an interim STATUS_PENDING (ASYNC header, credits) and completes when the holder unlocks', async () => {

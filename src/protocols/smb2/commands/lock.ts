@@ -6,7 +6,14 @@
  * lock exactly, zero-length ranges conflict with nothing.
  */
 import { isFsError } from '../../../core/errors.js';
-import type { LockManager, LockOwner, LockRequest, LockType, LockWaiter } from '../../../core/locks/index.js';
+import {
+  LOCK_RANGE_LIMIT,
+  type LockManager,
+  type LockOwner,
+  type LockRequest,
+  type LockType,
+  type LockWaiter,
+} from '../../../core/locks/index.js';
 import {
   LOCKFLAG_EXCLUSIVE_LOCK,
   LOCKFLAG_FAIL_IMMEDIATELY,
@@ -54,9 +61,35 @@ function readElements(r: SmbReader, count: number): LockElement[] {
     if (length !== 0n && offset + length > TWO_64) {
       throw new NtStatusError(Status.INVALID_LOCK_RANGE, 'lock range past 2^64');
     }
-    out.push({ offset: Number(offset), length: Number(length), flags });
+    out.push({ ...toNumbers(offset, length), flags });
   }
   return out;
+}
+
+/**
+ * The range as the lock manager's numbers. Offsets above 2^53 round; a
+ * non-empty range that rounding would make empty gets the smallest width
+ * its start can have, so it still conflicts with what covers it (smbtorture
+ * smb2.lock.lock tries (2^63 - 1)/1). The same wire range always maps to the
+ * same numbers, so exact unlocks still match.
+ */
+function toNumbers(offset: bigint, length: bigint): { offset: number; length: number } {
+  let start = Number(offset);
+  let end = Number(offset + length);
+  if (length !== 0n && end <= start) {
+    // At the very top (offset 2^64 - 1 rounds to 2^64) the width goes below the start instead.
+    if (start >= LOCK_RANGE_LIMIT) start = nextDouble(start, -1n);
+    else end = nextDouble(start, 1n);
+  }
+  return { offset: start, length: end - start };
+}
+
+/** The neighbouring double of a positive finite `x`, above (+1n) or below (-1n). */
+function nextDouble(x: number, step: 1n | -1n): number {
+  const b = new Float64Array([x]);
+  const u = new BigUint64Array(b.buffer);
+  u[0]! += step;
+  return b[0]!;
 }
 
 /** MS-SMB2 §3.3.5.14: LOCK. */
@@ -82,16 +115,14 @@ export async function lock(req: Smb2Request): Promise<Smb2Reply> {
 }
 
 /**
- * MS-SMB2 §3.3.5.14.1: every element must be a plain UNLOCK (checked before
- * any is applied, as Samba does); unlocks apply in order and the first one
- * that names no held lock stops with STATUS_RANGE_NOT_LOCKED, earlier ones
- * staying done.
+ * MS-SMB2 §3.3.5.14.1: unlocks apply in order; the first element that is not
+ * a plain UNLOCK stops with STATUS_INVALID_PARAMETER and the first that names
+ * no held lock with STATUS_RANGE_NOT_LOCKED, earlier unlocks staying done
+ * (smbtorture smb2.lock.valid-request and multiple-unlock).
  */
 async function unlockAll(open: Open, state: OpenLocks, elements: LockElement[]): Promise<Smb2Reply> {
   for (const e of elements) {
     if (e.flags !== LOCKFLAG_UNLOCK) throw new NtStatusError(Status.INVALID_PARAMETER, 'unlock mixed with locks');
-  }
-  for (const e of elements) {
     const held = await state.lm.unlockExact(open.id, state.owner, { offset: e.offset, length: e.length });
     if (!held) return errorReply(Status.RANGE_NOT_LOCKED);
   }
