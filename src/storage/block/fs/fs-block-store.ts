@@ -37,6 +37,32 @@ interface Slot {
   evicted: boolean;
 }
 
+/** Reads up to this size are carved from a shared slab (see readBuffer). */
+const SLAB_READ_MAX = 16 * 1024;
+const SLAB_SIZE = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * A buffer for one read. Node pools only allocations under 4 KiB, so every
+ * 4 KiB READ would get an ArrayBuffer of its own (allocation plus GC
+ * bookkeeping per call); small reads take consecutive slices of one slab
+ * instead. Slices are never handed out twice: the slab lives as long as any
+ * of its slices, and a full one is replaced, not reused. (A caller keeping
+ * such a slice for long keeps its slab: the request paths send and drop it.)
+ */
+function readBuffer(length: number): Buffer {
+  if (length > SLAB_READ_MAX) return Buffer.allocUnsafe(length);
+  if (slabUsed + length > SLAB_SIZE) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + length);
+  // Keep slices 8-byte aligned, as Node's own pool does.
+  slabUsed += (length + 7) & ~7;
+  return out;
+}
+
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -126,7 +152,7 @@ export class FsBlockStore implements BlockStore {
     if (slot === undefined) return Buffer.alloc(length);
     try {
       const fd = await slot.fd;
-      const out = Buffer.allocUnsafe(length);
+      const out = readBuffer(length);
       const got = fd === undefined ? 0 : await preadFull(fd, out, offset);
       // Past the end of the file: zeros (the VFS owns the logical size).
       if (got < length) out.fill(0, got);
