@@ -32,6 +32,7 @@ const STEPS = [
   'read-only-grant',
   'remount',
   'cross-protocol-nfs',
+  'nfs-rename-seen-over-smb',
   'nfs-unmount',
   'vers-2.1-sign',
   'vers-3.0-sign',
@@ -43,11 +44,7 @@ const STEPS = [
  * Steps that fail today, each with the reason. The test fails when one of
  * them starts passing, so the list stays true: move it to STEPS then.
  */
-const KNOWN_GAPS: Record<string, string> = {
-  'nfs-rename-seen-over-smb':
-    'SMB clients get read/handle leases (also on directories) but NFSv3 does not break them yet ' +
-    '(LockManager.breakLeases is not called by the NFS adapter): the kernel client keeps the old name',
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 const EXPORT = '/export';
 const BOOTSTRAP_PASSWORD = 'e2e-bootstrap-pw';

@@ -179,8 +179,8 @@ cross_protocol() {
 }
 
 # A rename made over NFS must be seen by the SMB client, which holds a read
-# and handle lease on the share root since the lease work landed: NFS does
-# not break SMB leases yet (the host lists this step as a known gap).
+# and handle lease on the directory: the NFS RENAME breaks it first
+# (docs/locking.md "Across protocols").
 nfs_rename_seen_over_smb() {
   runas 1000 1000 mv $N/x $N/y
   drop_caches
