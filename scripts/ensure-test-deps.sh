@@ -15,7 +15,7 @@ PACKAGES="
   qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils gzip
   gcc libc6-dev iproute2 openssl
   libnfs-utils rpcbind nfs-common
-  smbclient
+  smbclient samba-testsuite
   postgresql
   ${DFS_E2E_EXTRA_PACKAGES:-}
 "
