@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLockManager, type LockManager } from '../../src/core/locks/index.js';
+import { MemoryMetadataStore } from '../../src/storage/metadata/memory/index.js';
 import { Command, FLAGS_ASYNC_COMMAND, FLAGS_SIGNED } from '../../src/protocols/smb2/constants.js';
 import { deriveSessionKeys, verifySignature } from '../../src/protocols/smb2/crypto/index.js';
 import { cryptoSigning } from '../../src/protocols/smb2/signing.js';
@@ -299,6 +300,35 @@ describe('SMB2 LOCK', () => {
       expect(await lockOf(c, f, [[0, 1, SHARED | FAIL]])).toBe(S.NOT_SUPPORTED);
     } finally {
       await plain.close();
+    }
+  });
+});
+
+describe('SMB2 LOCK during the grace period after a restart', () => {
+  it('fail-immediately locks are not granted; a blocking lock stays pending and is granted once grace ends', async () => {
+    const store = new MemoryMetadataStore();
+    const before = createLockManager({ store });
+    const nlmOwner = { protocol: 'nlm' as const, clientId: 'host-a', ownerId: 'oh', pid: 1 };
+    await before.lock({ file: 999_999, owner: nlmOwner, type: 'exclusive', offset: 0, length: 1 }, { wait: false });
+    await before.close();
+    // The restarted manager holds that lock for reclaim, so grace does not end by itself.
+    const lm = createLockManager({ store });
+    await lm.load();
+    const srv = await startSmb2TestServer({ server: { locks: () => lm } });
+    try {
+      const c = await srv.client();
+      // Opened before grace starts (opens that take a share reservation wait for grace to end).
+      const h = (await c.create('grace.bin', { disposition: 5 })).fileId;
+      lm.startGrace(60);
+      expect(await lockOf(c, h, [[0, 10, EXCLUSIVE | FAIL]])).toBe(S.LOCK_NOT_GRANTED);
+      const w = c.requestAsync(Command.LOCK, lockBody(h, [[0, 10, EXCLUSIVE]]));
+      expect((await w.interim).status).toBe(S.PENDING);
+      await lm.endGrace();
+      expect((await w.final).status).toBe(S.OK);
+      expect(await lockOf(c, h, [[0, 10, UNLOCK]])).toBe(S.OK);
+    } finally {
+      await srv.close();
+      await lm.close();
     }
   });
 });
