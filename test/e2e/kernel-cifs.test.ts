@@ -4,7 +4,8 @@
 // a read-write grant and does file work (32 MiB write/read, 1,000 files,
 // mkdir -p, renames, rm, truncate, append, stat), mounts as a user with a
 // read grant and is refused every change, remounts, reads and writes the
-// same files through a kernel NFSv3 mount of the same share, and mounts over
+// same files through a kernel NFSv3 mount of the same share (an NFS rename
+// must break the SMB client's leases so it sees the new name), and mounts over
 // SMB 2.1 and 3.0 signed and 3.1.1 sealed. Every step the guest reports is
 // one test here.
 import { execFile } from 'node:child_process';

@@ -179,8 +179,7 @@ cross_protocol() {
 }
 
 # A rename made over NFS must be seen by the SMB client, which holds a read
-# and handle lease on the directory: the NFS RENAME breaks it first
-# (docs/locking.md "Across protocols").
+# and handle lease on the share root: the NFS RENAME breaks it first.
 nfs_rename_seen_over_smb() {
   runas 1000 1000 mv $N/x $N/y
   drop_caches
