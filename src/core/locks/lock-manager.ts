@@ -236,8 +236,9 @@ export class UnifiedLockManager implements LockManager {
     const fs = this.files.get(file);
     const next = fs && removeExact(fs.locks, owner, start, end);
     if (!fs || !next) return false;
+    // Only a POSIX record's removal changes what is persisted.
+    if (fs.locks.some((l) => l.windows !== true && !next.includes(l))) this.markDirty(file);
     fs.locks = next;
-    this.markDirty(file);
     this.wake(file);
     await this.persist();
     return true;
@@ -625,7 +626,8 @@ export class UnifiedLockManager implements LockManager {
     fs.locks = windows
       ? addWindowsLock(fs.locks, owner, start, end, type)
       : applyLock(fs.locks, owner, start, end, type);
-    this.markDirty(file);
+    // Windows locks are not persisted: taking one writes nothing.
+    if (!windows) this.markDirty(file);
     return Object.freeze({ file, owner, range: toLockRange(start, end), type });
   }
 
