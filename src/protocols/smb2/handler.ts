@@ -39,8 +39,10 @@ export class Smb2Request {
     let persistent = r.u64();
     let volatile = r.u64();
     if (persistent === FILE_ID_RELATED && volatile === FILE_ID_RELATED) {
-      if (!this.relatedFileId)
-        throw new NtStatusError(Status.INVALID_PARAMETER, 'related FileId without a previous open');
+      // No previous FileId (an unrelated request, or a related one after none): no open has
+      // this id. §3.3.5.2.7.2 says INVALID_HANDLE for the related case; Windows and Samba
+      // answer FILE_CLOSED, as for any unknown FileId, and smbtorture smb2.compound expects it.
+      if (!this.relatedFileId) throw new NtStatusError(Status.FILE_CLOSED, 'related FileId without a previous open');
       ({ persistent, volatile } = this.relatedFileId);
     }
     const open = this.conn.opens.get(volatile);
