@@ -223,6 +223,9 @@ const PASS: string[] = [
   'smb2.create.dir-alloc-size',
   'smb2.create.bench-path-contention-shared',
   'smb2.compound.related1',
+  'smb2.compound.invalid3',
+  'smb2.compound.invalid1',
+  'smb2.compound.unrelated1',
   'smb2.compound.related2',
   'smb2.compound.related6',
   'smb2.compound.related8',
@@ -318,11 +321,8 @@ const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.compound.related4': 'uses SET_INFO of a security descriptor (NOT_SUPPORTED) (stock Samba 4.17 fails it too)',
   'smb2.compound.related5': 'uses an IOCTL that answers NOT_SUPPORTED',
   'smb2.compound.related7': 'uses SET_INFO of a security descriptor (NOT_SUPPORTED) (stock Samba 4.17 fails it too)',
-  'smb2.compound.unrelated1': 'an unknown FileId answers INVALID_PARAMETER, not FILE_CLOSED',
-  'smb2.compound.invalid1': 'an unknown FileId answers INVALID_PARAMETER, not FILE_CLOSED',
   'smb2.compound.invalid2':
     'a related compound after a failed SESSION check answers USER_SESSION_DELETED, not INVALID_PARAMETER',
-  'smb2.compound.invalid3': 'an unknown FileId answers INVALID_PARAMETER, not FILE_CLOSED',
   'smb2.compound.interim1': 'compounded CHANGE_NOTIFY (interim responses) is NOT_SUPPORTED',
   'smb2.compound.interim2':
     'compounded CHANGE_NOTIFY (interim responses) is NOT_SUPPORTED (stock Samba 4.17 fails it too)',
