@@ -98,7 +98,9 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
       ? decodeLeaseContext(leaseData, req.conn.dialect)
       : undefined;
 
-  if (impersonation > 3 || disposition > Disposition.OVERWRITE_IF) throw new NtStatusError(Status.INVALID_PARAMETER);
+  // §3.3.5.9: an ImpersonationLevel outside §2.2.13's four values SHOULD be BAD_IMPERSONATION_LEVEL.
+  if (impersonation > 3) throw new NtStatusError(Status.BAD_IMPERSONATION_LEVEL);
+  if (disposition > Disposition.OVERWRITE_IF) throw new NtStatusError(Status.INVALID_PARAMETER);
   const wantDir = (options & FILE_DIRECTORY_FILE) !== 0;
   const wantFile = (options & FILE_NON_DIRECTORY_FILE) !== 0;
   if (wantDir && wantFile) throw new NtStatusError(Status.INVALID_PARAMETER, 'both DIRECTORY and NON_DIRECTORY');
