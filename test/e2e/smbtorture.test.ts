@@ -218,6 +218,7 @@ const PASS: string[] = [
   'smb2.delete-on-close-perms.BUG14427',
   'smb2.create.brlocked',
   'smb2.create.multi',
+  'smb2.create.impersonation',
   'smb2.create.delete',
   'smb2.create.mkdir-dup',
   'smb2.create.dir-alloc-size',
@@ -311,7 +312,6 @@ const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.create.open':
     "smbtorture's complex-file setup (EAs in an ExtA create context) is refused with INVALID_PARAMETER (stock Samba 4.17 fails it too)",
   'smb2.create.leading-slash': 'a leading backslash in the name is accepted',
-  'smb2.create.impersonation': 'an impersonation level above 3 answers INVALID_PARAMETER, not BAD_IMPERSONATION_LEVEL',
   'smb2.create.aclfile': 'no ACLs: security descriptors in create contexts are ignored',
   'smb2.create.acldir': 'no ACLs: security descriptors in create contexts are ignored',
   'smb2.create.nulldacl': 'no ACLs: the security descriptor has no DACL (stock Samba 4.17 fails it too)',
