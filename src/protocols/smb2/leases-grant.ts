@@ -31,8 +31,6 @@ import { Command } from './constants.js';
 import type { Smb2Connection } from './connection.js';
 import type { Smb2ServerContext } from './context.js';
 import {
-  OPLOCK_LEVEL_BATCH,
-  OPLOCK_LEVEL_EXCLUSIVE,
   OPLOCK_LEVEL_II,
   OPLOCK_LEVEL_NONE,
   encodeLeaseBreak,
@@ -228,8 +226,7 @@ export async function grantOplock(
   const entry: OplockEntry = { kind: 'oplock', reg, lm, owner, key, open, conn };
   reg.entries.set(entryId(owner.clientId, key), entry);
   cachingOfOpen.set(open, entry);
-  const level = oplockOfKinds(granted);
-  return { oplockLevel: level === OPLOCK_LEVEL_BATCH || level === OPLOCK_LEVEL_EXCLUSIVE ? level : OPLOCK_LEVEL_II };
+  return { oplockLevel: oplockOfKinds(granted) };
 }
 
 /**
@@ -321,11 +318,4 @@ export async function releaseCaching(open: Open): Promise<void> {
   if (reg.entries.get(entryId(e.owner.clientId, e.key)) === e) reg.entries.delete(entryId(e.owner.clientId, e.key));
   // Broken to none or revoked already: the manager holds nothing more.
   if (e.lm.getLease(e.owner, e.key)) await e.lm.releaseLease(e.owner, e.key);
-}
-
-/** The caching state an open holds now (for tests and QUERY answers): lease state bits or oplock level. */
-export function cachingStateOf(open: Open): { kind: 'oplock' | 'lease'; kinds: LeaseKinds } | undefined {
-  const e = cachingOfOpen.get(open);
-  if (!e) return undefined;
-  return { kind: e.kind, kinds: e.lm.getLease(e.owner, e.key)?.kinds ?? 0 };
 }

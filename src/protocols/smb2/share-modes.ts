@@ -64,7 +64,7 @@ export function smbClientId(conn: Smb2Connection): string {
 }
 
 /** The owner of an open's share reservation: the client, and the open itself. */
-export function openOwner(conn: Smb2Connection, open: Open): LockOwner {
+function openOwner(conn: Smb2Connection, open: Open): LockOwner {
   return { protocol: 'smb', clientId: smbClientId(conn), ownerId: `open:${open.volatileId}` };
 }
 
