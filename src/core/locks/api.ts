@@ -167,12 +167,20 @@ export interface OpenRequest {
 export interface OpenRecord extends OpenRequest {
   /** Unique within the manager; pass to `closeOpen`. */
   readonly id: number;
+  /** Opened with {@link OpenOptions.transient}: not persisted. */
+  readonly transient?: boolean;
 }
 
 export interface OpenOptions {
   /** Wait for lease breaks instead of failing with DELAY. Share conflicts never wait. */
   readonly wait?: boolean;
   readonly reclaim?: boolean;
+  /**
+   * State that dies with its connection and is never reclaimed (SMB opens
+   * without durable handles): not persisted, and during the grace period
+   * granted unless it conflicts with pre-restart state not yet reclaimed.
+   */
+  readonly transient?: boolean;
 }
 
 export type OpenResult =
@@ -209,6 +217,8 @@ export interface Lease {
 export interface LeaseOptions {
   /** Wait for breaks of other clients' leases instead of failing with DELAY. */
   readonly wait?: boolean;
+  /** As {@link OpenOptions.transient}: an SMB lease, never persisted nor reclaimed. */
+  readonly transient?: boolean;
   /** Do not break conflicting leases: answer `denied` instead (SMB grants a lesser lease). */
   readonly noBreak?: boolean;
   readonly reclaim?: boolean;

@@ -31,6 +31,7 @@ import {
   type OpenRequest,
   type OpenResult,
   type ProtocolCallbacks,
+  type ShareModes,
   type WaiterEndReason,
 } from './api.js';
 import { keepForAccess, keepForLease, keepForLock, keepForOpen, NO_HANDLE } from './lease-rules.js';
@@ -60,6 +61,8 @@ interface LeaseRec {
   readonly file: FileId;
   owner: LockOwner;
   readonly key: string;
+  /** Acquired with LeaseOptions.transient: not persisted. */
+  transient: boolean;
   kinds: LeaseKinds;
   breakingTo: LeaseKinds | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -165,8 +168,12 @@ export class UnifiedLockManager implements LockManager {
       length: request.length,
       ...(windows ? { semantics: 'windows' as const } : {}),
     });
-    const reclaiming = this.grace;
+    // Windows-semantics (SMB) locks are never persisted nor reclaimed: during
+    // grace they only have to keep clear of what is still to be reclaimed.
+    const transient = windows;
+    const reclaiming = this.grace && !transient;
     if (reclaiming) this.checkLockReclaim(req.file, owner, start, end, req.type, options.reclaim === true);
+    if (transient && this.grace) this.checkTransientLock(req.file, owner, start, end, req.type);
 
     if (!options.wait) {
       // A request that will be refused anyway must not break anybody's lease.
@@ -175,7 +182,7 @@ export class UnifiedLockManager implements LockManager {
       if (early) return { status: 'denied', conflict: early };
     }
     await this.breakConflicting(req.file, owner, keepForLock(req.type), options.wait);
-    if (reclaiming !== this.grace) this.assertNotGrace(options.reclaim === true);
+    if (!transient && reclaiming !== this.grace) this.assertNotGrace(options.reclaim === true);
 
     const fs = this.fileState(req.file);
     // Windows-semantics requests stack, so an identical one is a new request, not a retransmission.
@@ -262,8 +269,10 @@ export class UnifiedLockManager implements LockManager {
     const owner = copyOwner(request.owner);
     const access = copyModes(request.access);
     const deny = copyModes(request.deny);
-    const reclaiming = this.grace;
+    const transient = options.transient === true;
+    const reclaiming = this.grace && !transient;
     if (reclaiming) this.checkOpenReclaim(request.file, owner, options.reclaim === true);
+    if (transient && this.grace) this.checkTransientOpen(request.file, access, deny);
     for (;;) {
       const fs = this.fileState(request.file);
       const conflict = fs.opens.find((o) => shareConflict(o, { access, deny }));
@@ -292,8 +301,15 @@ export class UnifiedLockManager implements LockManager {
         );
         continue;
       }
-      if (reclaiming !== this.grace) this.assertNotGrace(options.reclaim === true);
-      const open: OpenRecord = Object.freeze({ id: this.nextId++, file: request.file, owner, access, deny });
+      if (!transient && reclaiming !== this.grace) this.assertNotGrace(options.reclaim === true);
+      const open: OpenRecord = Object.freeze({
+        id: this.nextId++,
+        file: request.file,
+        owner,
+        access,
+        deny,
+        ...(transient ? { transient: true } : {}),
+      });
       fs.opens.push(open);
       this.openById.set(open.id, open);
       if (reclaiming && this.grace) this.consumeOldOpen(request.file, owner);
@@ -326,8 +342,12 @@ export class UnifiedLockManager implements LockManager {
     }
     const owner = copyOwner(request.owner);
     const id = leaseId(owner, request.key);
-    const reclaiming = this.grace;
+    const transient = options.transient === true;
+    const reclaiming = this.grace && !transient;
     if (reclaiming) this.checkLeaseReclaim(request.file, owner, request.key, options.reclaim === true);
+    if (transient && this.grace && (this.old.get(request.file)?.leases.length ?? 0) > 0) {
+      throw new FsError('GRACE', 'grace period: leases on this file are being reclaimed');
+    }
     for (;;) {
       const existing = this.leases.get(id);
       if (existing && existing.file !== request.file) {
@@ -353,16 +373,18 @@ export class UnifiedLockManager implements LockManager {
         );
         continue;
       }
-      if (reclaiming !== this.grace) this.assertNotGrace(options.reclaim === true);
+      if (!transient && reclaiming !== this.grace) this.assertNotGrace(options.reclaim === true);
       let rec = existing;
       if (rec) {
         rec.kinds = request.kinds;
         rec.owner = owner;
+        rec.transient = transient;
       } else {
         rec = {
           file: request.file,
           owner,
           key: request.key,
+          transient,
           kinds: request.kinds,
           breakingTo: undefined,
           timer: undefined,
@@ -935,6 +957,21 @@ export class UnifiedLockManager implements LockManager {
     throw new FsError('GRACE', 'reclaim of a lock not held before the restart');
   }
 
+  /** During grace a transient (never reclaimed) lock must keep clear of pre-restart locks still to be reclaimed. */
+  private checkTransientLock(file: FileId, owner: LockOwner, start: number, end: number, type: LockType): void {
+    const old = this.old.get(file)?.locks ?? [];
+    if (old.some((l) => conflictsWith(l.owner, l.start, l.end, l.type, owner, start, end, type))) {
+      throw new FsError('GRACE', 'grace period: a conflicting lock is being reclaimed');
+    }
+  }
+
+  /** During grace a transient open must keep clear of pre-restart share reservations still to be reclaimed. */
+  private checkTransientOpen(file: FileId, access: ShareModes, deny: ShareModes): void {
+    if ((this.old.get(file)?.opens ?? []).some((o) => shareConflict(o, { access, deny }))) {
+      throw new FsError('GRACE', 'grace period: a conflicting share reservation is being reclaimed');
+    }
+  }
+
   private checkOpenReclaim(file: FileId, owner: LockOwner, reclaim: boolean): void {
     this.assertNotGrace(reclaim);
     if (!this.loaded) return;
@@ -1015,12 +1052,15 @@ export class UnifiedLockManager implements LockManager {
     return {
       // Windows-semantics (SMB) locks die with their connection and are never reclaimed: not persisted.
       locks: [...(fs?.locks ?? []).filter((l) => l.windows !== true), ...(old?.locks ?? [])],
+      // Transient opens and leases (SMB without durable handles) are never reclaimed: not persisted either.
       opens: [
-        ...(fs?.opens ?? []).map((o) => ({ owner: o.owner, access: o.access, deny: o.deny })),
+        ...(fs?.opens ?? [])
+          .filter((o) => o.transient !== true)
+          .map((o) => ({ owner: o.owner, access: o.access, deny: o.deny })),
         ...(old?.opens ?? []),
       ],
       leases: [
-        ...(fs?.leases ?? []).map((l) => ({ owner: l.owner, key: l.key, kinds: l.kinds })),
+        ...(fs?.leases ?? []).filter((l) => !l.transient).map((l) => ({ owner: l.owner, key: l.key, kinds: l.kinds })),
         ...(old?.leases ?? []),
       ],
     };

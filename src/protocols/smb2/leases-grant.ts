@@ -188,9 +188,9 @@ async function acquireBest(
   for (const k of fallbacks(kinds)) {
     let res;
     try {
-      res = await lm.acquireLease({ file, owner, key, kinds: k | keep }, { noBreak: true });
+      res = await lm.acquireLease({ file, owner, key, kinds: k | keep }, { noBreak: true, transient: true });
     } catch (e) {
-      // Grace after a restart: SMB reclaims nothing, so it caches nothing until grace ends.
+      // Grace after a restart: leases on this file are being reclaimed; cache nothing until grace ends.
       if (isFsError(e, 'GRACE')) return keep;
       throw e;
     }

@@ -84,9 +84,9 @@ export async function reserveShare(
   if (!modes) return;
   let res;
   try {
-    res = await lm.open({ file: open.id, owner: openOwner(conn, open), ...modes }, { wait: true });
+    res = await lm.open({ file: open.id, owner: openOwner(conn, open), ...modes }, { wait: true, transient: true });
   } catch (e) {
-    // Grace after a restart: the file's state is being reclaimed; the client retries (Windows' answer for a busy file).
+    // Grace after a restart: a conflicting reservation is being reclaimed; the client retries (Windows' answer for a busy file).
     if (isFsError(e, 'GRACE')) throw new NtStatusError(Status.SHARING_VIOLATION, 'lock grace period');
     throw e;
   }
