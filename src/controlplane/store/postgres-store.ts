@@ -8,9 +8,11 @@ import {
   shareOf,
   storeOf,
   userOf,
+  userPatchColumns,
   type GroupRow,
   type ShareRow,
   type StoreRow,
+  type UserPatch,
   type UserRow,
 } from './rows.js';
 import {
@@ -350,28 +352,11 @@ export class PostgresControlPlaneStore implements ControlPlaneStore {
     return userOf(row);
   }
 
-  async updateUser(
-    name: string,
-    patch: Partial<
-      Pick<UserRecord, 'passwordHash' | 'ntHash' | 'role' | 'uid' | 'gid' | 'enabled' | 'mustChangePassword'>
-    >,
-  ): Promise<UserRecord | undefined> {
-    const sets: string[] = [];
-    const values: (string | number)[] = [];
-    const col = (c: string, v: string | number) => {
-      values.push(v);
-      sets.push(`${c} = $${values.length}`);
-    };
-    if (patch.passwordHash !== undefined) {
-      col('password_hash', patch.passwordHash);
-      sets.push('token_version = token_version + 1');
-    }
-    if (patch.ntHash !== undefined) col('nt_hash', patch.ntHash);
-    if (patch.role !== undefined) col('role', patch.role);
-    if (patch.uid !== undefined) col('uid', patch.uid);
-    if (patch.gid !== undefined) col('gid', patch.gid);
-    if (patch.enabled !== undefined) col('enabled', patch.enabled ? 1 : 0);
-    if (patch.mustChangePassword !== undefined) col('must_change_password', patch.mustChangePassword ? 1 : 0);
+  async updateUser(name: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    const { columns, bumpTokens } = userPatchColumns(patch);
+    const values: (string | number)[] = columns.map(([, v]) => v);
+    const sets = columns.map(([c], i) => `${c} = $${i + 1}`);
+    if (bumpTokens) sets.push('token_version = token_version + 1');
     if (sets.length === 0) return this.getUser(name);
     values.push(name);
     const row = await this.tx(async (c) => {

@@ -86,3 +86,27 @@ export function shareOf(r: ShareRow): ShareRecord {
 export function adapterOf(r: { name: string; enabled: number; port: number | null }): AdapterRecord {
   return { name: r.name, enabled: r.enabled === 1, port: r.port };
 }
+
+/** The fields of a user update, as the stores accept them. */
+export type UserPatch = Partial<
+  Pick<UserRecord, 'passwordHash' | 'ntHash' | 'role' | 'uid' | 'gid' | 'enabled' | 'mustChangePassword'>
+>;
+
+/**
+ * The SET items of a user update: `[column, value]` pairs (the caller
+ * numbers its placeholders) and whether the token version is bumped (a new
+ * password makes older refresh tokens stop working).
+ */
+export function userPatchColumns(patch: UserPatch): { columns: [string, string | number][]; bumpTokens: boolean } {
+  const columns: [string, string | number][] = [];
+  if (patch.passwordHash !== undefined) columns.push(['password_hash', patch.passwordHash]);
+  if (patch.ntHash !== undefined) columns.push(['nt_hash', patch.ntHash]);
+  if (patch.role !== undefined) columns.push(['role', patch.role]);
+  if (patch.uid !== undefined) columns.push(['uid', patch.uid]);
+  if (patch.gid !== undefined) columns.push(['gid', patch.gid]);
+  if (patch.enabled !== undefined) columns.push(['enabled', patch.enabled ? 1 : 0]);
+  if (patch.mustChangePassword !== undefined) {
+    columns.push(['must_change_password', patch.mustChangePassword ? 1 : 0]);
+  }
+  return { columns, bumpTokens: patch.passwordHash !== undefined };
+}

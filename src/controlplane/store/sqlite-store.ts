@@ -2,7 +2,17 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations.js';
-import { adapterOf, shareOf, storeOf, userOf, type ShareRow, type StoreRow, type UserRow } from './rows.js';
+import {
+  adapterOf,
+  shareOf,
+  storeOf,
+  userOf,
+  userPatchColumns,
+  type ShareRow,
+  type StoreRow,
+  type UserPatch,
+  type UserRow,
+} from './rows.js';
 import {
   StoreConflictError,
   type AdapterRecord,
@@ -116,28 +126,11 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
     return (await this.getUser(u.name))!;
   }
 
-  async updateUser(
-    name: string,
-    patch: Partial<
-      Pick<UserRecord, 'passwordHash' | 'ntHash' | 'role' | 'uid' | 'gid' | 'enabled' | 'mustChangePassword'>
-    >,
-  ): Promise<UserRecord | undefined> {
-    const sets: string[] = [];
-    const values: (string | number)[] = [];
-    const col = (c: string, v: string | number) => {
-      sets.push(`${c} = ?`);
-      values.push(v);
-    };
-    if (patch.passwordHash !== undefined) {
-      col('password_hash', patch.passwordHash);
-      sets.push('token_version = token_version + 1');
-    }
-    if (patch.ntHash !== undefined) col('nt_hash', patch.ntHash);
-    if (patch.role !== undefined) col('role', patch.role);
-    if (patch.uid !== undefined) col('uid', patch.uid);
-    if (patch.gid !== undefined) col('gid', patch.gid);
-    if (patch.enabled !== undefined) col('enabled', patch.enabled ? 1 : 0);
-    if (patch.mustChangePassword !== undefined) col('must_change_password', patch.mustChangePassword ? 1 : 0);
+  async updateUser(name: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    const { columns, bumpTokens } = userPatchColumns(patch);
+    const values = columns.map(([, v]) => v);
+    const sets = columns.map(([c]) => `${c} = ?`);
+    if (bumpTokens) sets.push('token_version = token_version + 1');
     if (sets.length > 0) this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE name = ?`).run(...values, name);
     return this.getUser(name);
   }
