@@ -8,7 +8,6 @@
 // must break the SMB client's leases so it sees the new name), and mounts over
 // SMB 2.1 and 3.0 signed and 3.1.1 sealed. Every step the guest reports is
 // one test here.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from './process.js';
 import { describeE2e, missingForGuest } from './requirements.js';
 import { tail } from './server-under-test.js';
-import { dfsCommand, REPO_ROOT, startDfs, type DfsServer } from './server.js';
+import { startDfs, type DfsServer } from './server.js';
+import { runDfsctl } from './dfsctl.js';
 import { runGuest, type GuestResult } from './vm/harness.js';
 import { explainStep, parseSteps, type StepReport } from './vm/steps.js';
 
@@ -62,19 +62,6 @@ describeE2e('Linux kernel CIFS client against dfs over SMB 2.1-3.1.1', missingFo
   let metrics = '';
   let ctlDir: string;
 
-  async function dfsctl(apiPort: number, args: string[], stdin = ''): Promise<string> {
-    const cmd = (await dfsCommand()).map((a) => a.replace(/dfs\.(ts|js)$/, 'dfsctl.$1'));
-    return new Promise((resolve, reject) => {
-      const child = execFile(
-        process.execPath,
-        [...cmd, '--server', `http://127.0.0.1:${apiPort}`, ...args],
-        { cwd: REPO_ROOT, env: { ...process.env, DFSCTL_CONFIG: join(ctlDir, 'dfsctl.json') } },
-        (err, stdout, stderr) => (err ? reject(new Error(`dfsctl ${args.join(' ')}: ${stderr}`)) : resolve(stdout)),
-      );
-      child.stdin!.end(stdin);
-    });
-  }
-
   beforeAll(async () => {
     ctlDir = await mkdtemp(join(tmpdir(), 'dfsctl-cifs-'));
     const apiPort = await freePort();
@@ -87,7 +74,7 @@ describeE2e('Linux kernel CIFS client against dfs over SMB 2.1-3.1.1', missingFo
       },
       env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
     });
-    const ctl = (args: string[], stdin?: string) => dfsctl(apiPort, args, stdin);
+    const ctl = (args: string[], stdin?: string) => runDfsctl(apiPort, ctlDir, args, stdin);
     await ctl(['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
     await ctl(['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
     for (const u of [RW, RO]) {

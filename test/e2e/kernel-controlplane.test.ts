@@ -5,7 +5,6 @@
 // gets neither NFS calls nor MNT, and mounts again once its network is
 // allowed; a deleted share can no longer be mounted; after the I/O,
 // /metrics shows the NFS operation counts.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from './process.js';
 import { describeE2e, missingForGuest } from './requirements.js';
 import { tail } from './server-under-test.js';
-import { dfsCommand, REPO_ROOT, startDfs, type DfsServer } from './server.js';
+import { startDfs, type DfsServer } from './server.js';
+import { runDfsctl } from './dfsctl.js';
 import { runGuest, type GuestResult } from './vm/harness.js';
 import { explainStep, parseSteps, type StepReport } from './vm/steps.js';
 
@@ -39,19 +39,6 @@ describeE2e('Linux kernel NFSv3 client with shares and permissions changed by df
   let ctlDir: string;
   const actions: string[] = [];
 
-  async function dfsctl(apiPort: number, args: string[], stdin = ''): Promise<string> {
-    const cmd = (await dfsCommand()).map((a) => a.replace(/dfs\.(ts|js)$/, 'dfsctl.$1'));
-    return new Promise((resolve, reject) => {
-      const child = execFile(
-        process.execPath,
-        [...cmd, '--server', `http://127.0.0.1:${apiPort}`, ...args],
-        { cwd: REPO_ROOT, env: { ...process.env, DFSCTL_CONFIG: join(ctlDir, 'dfsctl.json') } },
-        (err, stdout, stderr) => (err ? reject(new Error(`dfsctl ${args.join(' ')}: ${stderr}`)) : resolve(stdout)),
-      );
-      child.stdin!.end(stdin);
-    });
-  }
-
   beforeAll(async () => {
     ctlDir = await mkdtemp(join(tmpdir(), 'dfsctl-e2e-'));
     const apiPort = await freePort();
@@ -59,7 +46,7 @@ describeE2e('Linux kernel NFSv3 client with shares and permissions changed by df
       config: { api: { port: apiPort }, shares: [{ name: '/export', metadata: 'memory', blocks: 'memory' }] },
       env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
     });
-    const ctl = (args: string[], stdin?: string) => dfsctl(apiPort, args, stdin);
+    const ctl = (args: string[], stdin?: string) => runDfsctl(apiPort, ctlDir, args, stdin);
     await ctl(['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
     await ctl(['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
     await ctl(['store', 'create', 'metadata', 'meta', '--type', 'memory']);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from './process.js';
 import { describeE2e, missingForSmbclient } from './requirements.js';
-import { dfsCommand, REPO_ROOT, startDfs, type DfsServer } from './server.js';
+import { startDfs, type DfsServer } from './server.js';
+import { runDfsctl } from './dfsctl.js';
 
 const BOOTSTRAP_PASSWORD = 'e2e-bootstrap-pw';
 const USER = 'alice';
@@ -51,16 +52,6 @@ describeE2e('smbclient (Samba) against dfs with SMB enabled', missingForSmbclien
   let work: string;
   const payload = randomBytes(3 * 1024 * 1024 + 321);
 
-  async function dfsctl(apiPort: number, ctlDir: string, args: string[], stdin = ''): Promise<void> {
-    const cmd = (await dfsCommand()).map((a) => a.replace(/dfs\.(ts|js)$/, 'dfsctl.$1'));
-    const r = await run(process.execPath, [...cmd, '--server', `http://127.0.0.1:${apiPort}`, ...args], {
-      cwd: REPO_ROOT,
-      stdin,
-      env: { ...process.env, DFSCTL_CONFIG: join(ctlDir, 'dfsctl.json') },
-    });
-    if (r.code !== 0) throw new Error(`dfsctl ${args.join(' ')}: ${r.stderr}`);
-  }
-
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'dfs-smbclient-'));
     await writeFile(join(work, 'payload.bin'), payload);
@@ -74,9 +65,9 @@ describeE2e('smbclient (Samba) against dfs with SMB enabled', missingForSmbclien
       },
       env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
     });
-    await dfsctl(apiPort, work, ['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
-    await dfsctl(apiPort, work, ['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
-    await dfsctl(apiPort, work, ['user', 'create', USER, '--uid', '1000', '--password-stdin'], `${PASSWORD}\n`);
+    await runDfsctl(apiPort, work, ['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
+    await runDfsctl(apiPort, work, ['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
+    await runDfsctl(apiPort, work, ['user', 'create', USER, '--uid', '1000', '--password-stdin'], `${PASSWORD}\n`);
   });
 
   afterAll(async () => {

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './process.js';
 import { describeE2e, which } from './requirements.js';
 import { tail } from './server-under-test.js';
-import { dfsCommand, REPO_ROOT, startDfs, type DfsServer } from './server.js';
+import { startDfs, type DfsServer } from './server.js';
+import { runDfsctl } from './dfsctl.js';
 
 /** One smbtorture run: a suite, or some of its subtests (the others are slow). */
 interface Target {
@@ -439,21 +440,6 @@ describeE2e('smbtorture (Samba SMB2 conformance) against dfs', missingForSmbtort
   let serverLog = '';
   let ctlDir: string;
 
-  async function dfsctl(apiPort: number, args: string[], stdin = ''): Promise<void> {
-    const cmd = (await dfsCommand()).map((a) => a.replace(/dfs\.(ts|js)$/, 'dfsctl.$1'));
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [...cmd, '--server', `http://127.0.0.1:${apiPort}`, ...args], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, DFSCTL_CONFIG: join(ctlDir, 'dfsctl.json') },
-        stdio: ['pipe', 'ignore', 'pipe'],
-      });
-      let err = '';
-      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`dfsctl ${args.join(' ')}: ${err}`))));
-      child.stdin.end(stdin);
-    });
-  }
-
   beforeAll(async () => {
     ctlDir = await mkdtemp(join(tmpdir(), 'dfs-smbtorture-'));
     const apiPort = await freePort();
@@ -466,9 +452,9 @@ describeE2e('smbtorture (Samba SMB2 conformance) against dfs', missingForSmbtort
       },
       env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
     });
-    await dfsctl(apiPort, ['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
-    await dfsctl(apiPort, ['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
-    await dfsctl(apiPort, ['user', 'create', USER, '--uid', '1000', '--password-stdin'], `${PASSWORD}\n`);
+    await runDfsctl(apiPort, ctlDir, ['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
+    await runDfsctl(apiPort, ctlDir, ['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
+    await runDfsctl(apiPort, ctlDir, ['user', 'create', USER, '--uid', '1000', '--password-stdin'], `${PASSWORD}\n`);
     const run = await runAll({ host: '127.0.0.1', port: smbPort, user: USER, password: PASSWORD });
     results = run.all;
     const count = (o: Outcome) => [...results.values()].filter((r) => r.outcome === o).length;
