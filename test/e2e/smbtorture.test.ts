@@ -235,6 +235,9 @@ const PASS: string[] = [
   'smb2.compound.invalid4',
   'smb2.compound.compound-break',
   'smb2.compound.create-write-close',
+  'smb2.credits.session_setup_credits_granted',
+  'smb2.credits.single_req_credits_granted',
+  'smb2.credits.skipped_mid',
   'smb2.lock.valid-request',
   'smb2.lock.lock',
   'smb2.lock.multiple-unlock',
@@ -328,11 +331,6 @@ const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.compound.interim2':
     'compounded CHANGE_NOTIFY (interim responses) is NOT_SUPPORTED (stock Samba 4.17 fails it too)',
   'smb2.compound.compound-padding': 'a name ending in a NUL padding character is OBJECT_NAME_INVALID',
-  'smb2.credits.session_setup_credits_granted':
-    "credits are capped at 512 per connection; smbtorture wants 8192 (Samba's default)",
-  'smb2.credits.single_req_credits_granted':
-    "credits are capped at 512 per connection; smbtorture wants 8192 (Samba's default)",
-  'smb2.credits.skipped_mid': "credits are capped at 512 per connection; smbtorture wants 8192 (Samba's default)",
   'smb2.lock.range': 'lock offsets are JavaScript numbers: above 2^53, offsets closer than a double step collide',
   'smb2.lock.replay_broken_windows': 'durable handles and lock sequence replay are not built',
   'smb2.lock.replay_smb3_specification_durable': 'durable handles and lock sequence replay are not built',

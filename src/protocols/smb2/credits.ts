@@ -1,5 +1,11 @@
-/** Most credits a client may hold at once (Samba's "smb2 max credits" default is 8192; we keep less state). */
-export const DEFAULT_MAX_CREDITS = 512;
+/**
+ * Most credits a client may hold at once: 8192, what Windows and Samba
+ * ("smb2 max credits") grant (MS-SMB2 §3.3.1.2 leaves the number to the
+ * server). Memory stays bounded: requests run one at a time from the
+ * connection's frame queue, and the window remembers at most this many
+ * out-of-order MessageIds.
+ */
+export const DEFAULT_MAX_CREDITS = 8192;
 
 /**
  * The CommandSequenceWindow of one connection (MS-SMB2 §3.3.1.1): the
