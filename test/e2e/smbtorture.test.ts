@@ -202,6 +202,9 @@ const PASS: string[] = [
   'smb2.read.position',
   'smb2.read.dir',
   'smb2.read.access',
+  'smb2.getinfo.fsinfo',
+  'smb2.getinfo.qfs_buffercheck',
+  'smb2.getinfo.qfile_buffercheck',
   'smb2.getinfo.qsec_buffercheck',
   'smb2.getinfo.granted',
   'smb2.dir.find',
@@ -280,13 +283,9 @@ const PASS: string[] = [
 const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.getinfo.complex':
     "smbtorture's complex-file setup (EAs in an ExtA create context) is refused with INVALID_PARAMETER (stock Samba 4.17 fails it too)",
-  'smb2.getinfo.fsinfo': 'FileFsQuotaInformation is not implemented (INVALID_INFO_CLASS)',
-  'smb2.getinfo.qfs_buffercheck':
-    'an output buffer smaller than the fixed part answers BUFFER_OVERFLOW, not INFO_LENGTH_MISMATCH (stock Samba 4.17 fails it too)',
-  'smb2.getinfo.qfile_buffercheck':
-    'an output buffer smaller than the fixed part answers BUFFER_OVERFLOW, not INFO_LENGTH_MISMATCH',
   'smb2.getinfo.normalized': 'FileNormalizedNameInformation (3.1.1) is not implemented',
-  'smb2.getinfo.getinfo_access': 'FileAlternateNameInformation is NOT_SUPPORTED (no 8.3 names)',
+  'smb2.getinfo.getinfo_access':
+    'FileAlternateNameInformation is NOT_SUPPORTED for names that are not already 8.3 (no short names are generated)',
   'smb2.setinfo.setinfo':
     "smbtorture's complex-file setup (EAs in an ExtA create context) is refused with INVALID_PARAMETER (stock Samba 4.17 fails it too)",
   'smb2.dir.one':

@@ -192,11 +192,13 @@ export enum FileInfoClass {
   EndOfFile = 20,
   AlternateName = 21,
   Stream = 22,
+  Compression = 28,
   NetworkOpen = 34,
   AttributeTag = 35,
   IdBothDirectory = 37,
   IdFullDirectory = 38,
   DispositionEx = 64,
+  NormalizedName = 48,
 }
 
 /** MS-FSCC §2.5: file-system information classes. */
@@ -205,7 +207,9 @@ export enum FsInfoClass {
   Size = 3,
   Device = 4,
   Attribute = 5,
+  Control = 6,
   FullSize = 7,
+  ObjectId = 8,
   SectorSize = 11,
 }
 

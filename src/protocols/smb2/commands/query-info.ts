@@ -1,15 +1,54 @@
 import type { Inode } from '../../../core/types.js';
 import { FileInfoClass, FsInfoClass, HEADER_SIZE, INFO_FILE, INFO_FILESYSTEM, INFO_SECURITY } from '../constants.js';
-import { nowFiletime } from '../filetime.js';
-import { ALLOCATION_UNIT, fileAttributes, writeBasicInfo, writeNetworkOpenInfo, writeStandardInfo } from '../fscc.js';
+import { toFiletime } from '../filetime.js';
+import {
+  ALLOCATION_UNIT,
+  endOfFile,
+  fileAttributes,
+  writeBasicInfo,
+  writeNetworkOpenInfo,
+  writeStandardInfo,
+} from '../fscc.js';
 import type { Smb2Reply, Smb2Request } from '../handler.js';
 import type { Open } from '../state.js';
 import { NtStatusError, Status } from '../status.js';
 import { SmbWriter } from '../wire.js';
 
-/** Info classes whose answer has a variable part: a short buffer gets BUFFER_OVERFLOW and a truncated answer. */
-const VARIABLE_FILE = new Set<number>([FileInfoClass.All, FileInfoClass.Name, FileInfoClass.Stream]);
-const VARIABLE_FS = new Set<number>([FsInfoClass.Volume, FsInfoClass.Attribute]);
+/**
+ * The fixed part of each class's answer: sizeof() of the Windows structure,
+ * trailing name arrays padded as the compiler pads them. MS-SMB2 §3.3.5.20.1
+ * hands the buffer to the object store, and MS-FSA §2.1.5.12 fails a buffer
+ * smaller than this with INFO_LENGTH_MISMATCH; a buffer holding the fixed
+ * part but not the variable part (names) gets BUFFER_OVERFLOW and as much
+ * as fits. Fixed-size classes thus never overflow: too small is a mismatch.
+ */
+const FILE_MIN = new Map<number, number>([
+  [FileInfoClass.Basic, 40],
+  [FileInfoClass.Standard, 24],
+  [FileInfoClass.Internal, 8],
+  [FileInfoClass.Ea, 4],
+  [FileInfoClass.Access, 4],
+  [FileInfoClass.Name, 8],
+  [FileInfoClass.Position, 8],
+  [FileInfoClass.Mode, 4],
+  [FileInfoClass.Alignment, 4],
+  [FileInfoClass.All, 104],
+  [FileInfoClass.AlternateName, 8],
+  [FileInfoClass.Stream, 32],
+  [FileInfoClass.Compression, 16],
+  [FileInfoClass.NetworkOpen, 56],
+  [FileInfoClass.AttributeTag, 8],
+]);
+const FS_MIN = new Map<number, number>([
+  [FsInfoClass.Volume, 24],
+  [FsInfoClass.Size, 24],
+  [FsInfoClass.Device, 8],
+  [FsInfoClass.Attribute, 16],
+  [FsInfoClass.Control, 48],
+  [FsInfoClass.FullSize, 32],
+  [FsInfoClass.ObjectId, 64],
+  [FsInfoClass.SectorSize, 28],
+]);
 
 /** MS-FSCC §2.5.1: what the volume says it can do: case-sensitive search and preserved case, Unicode names. */
 const FS_ATTRIBUTES = 0x00000001 | 0x00000002 | 0x00000004;
@@ -32,15 +71,15 @@ export async function queryInfo(req: Smb2Request): Promise<Smb2Reply> {
   const { vfs } = open.tree.share!;
   const attr = await vfs.getattr(open.id);
   let data: Buffer;
-  let variable: boolean;
+  let min: number;
   switch (infoType) {
     case INFO_FILE:
       data = fileInfo(open, attr, infoClass);
-      variable = VARIABLE_FILE.has(infoClass);
+      min = FILE_MIN.get(infoClass) ?? 0;
       break;
     case INFO_FILESYSTEM:
       data = await fsInfo(open, infoClass);
-      variable = VARIABLE_FS.has(infoClass);
+      min = FS_MIN.get(infoClass) ?? 0;
       break;
     case INFO_SECURITY:
       data = securityDescriptor(attr, additional);
@@ -49,14 +88,14 @@ export async function queryInfo(req: Smb2Request): Promise<Smb2Reply> {
         const body = new SmbWriter(12).u16(9).u8(0).u8(0).u32(4).u32(data.length).result();
         return { status: Status.BUFFER_TOO_SMALL, body };
       }
-      variable = false;
+      min = 0;
       break;
     default:
       throw new NtStatusError(Status.NOT_SUPPORTED, `info type ${infoType}`);
   }
   let status: number = Status.SUCCESS;
+  if (outputLength < min) throw new NtStatusError(Status.INFO_LENGTH_MISMATCH);
   if (data.length > outputLength) {
-    if (!variable) throw new NtStatusError(Status.INFO_LENGTH_MISMATCH);
     data = data.subarray(0, outputLength);
     status = Status.BUFFER_OVERFLOW;
   }
@@ -123,9 +162,21 @@ function fileInfo(open: Open, attr: Inode, cls: number): Buffer {
         w.bytes(sname);
       }
       break;
-    case FileInfoClass.AlternateName:
-      // No 8.3 short names are generated; NOT_SUPPORTED is what clients (smbclient allinfo) skip over.
-      throw new NtStatusError(Status.NOT_SUPPORTED, 'no short names');
+    case FileInfoClass.AlternateName: {
+      // MS-FSCC §2.4.5: the 8.3 name. None are generated, but a name that
+      // already is a valid 8.3 name is its own short name (as NTFS and Samba
+      // answer). Other names have none: NOT_SUPPORTED is what clients
+      // (smbclient allinfo) skip over.
+      const last = open.path.slice(open.path.lastIndexOf('\\') + 1);
+      if (!isShortName(last)) throw new NtStatusError(Status.NOT_SUPPORTED, 'no short name');
+      const short = Buffer.from(last.toUpperCase(), 'utf16le');
+      w.u32(short.length).bytes(short);
+      break;
+    }
+    case FileInfoClass.Compression:
+      // MS-FSCC §2.4.9: not compressed: CompressedFileSize is the size, COMPRESSION_FORMAT_NONE, shifts 0.
+      w.u64(endOfFile(attr)).u16(0).u8(0).u8(0).u8(0).u8(0).u16(0);
+      break;
     default:
       throw new NtStatusError(Status.INVALID_INFO_CLASS, `file info class ${cls}`);
   }
@@ -138,7 +189,9 @@ async function fsInfo(open: Open, cls: number): Promise<Buffer> {
   switch (cls) {
     case FsInfoClass.Volume: {
       const label = Buffer.from(share.name.replace(/^\/+/, ''), 'utf16le');
-      w.u64(nowFiletime()).u32(share.id).u32(label.length).u8(0).u8(0).bytes(label);
+      // VolumeCreationTime: the share root's birth, so the answer is the same on every query.
+      const root = await share.vfs.getattr(share.vfs.root());
+      w.u64(toFiletime(root.btime)).u32(share.id).u32(label.length).u8(0).u8(0).bytes(label);
       break;
     }
     case FsInfoClass.Size: {
@@ -168,6 +221,20 @@ async function fsInfo(open: Open, cls: number): Promise<Buffer> {
       w.bytes(fsName);
       break;
     }
+    case FsInfoClass.Control:
+      // MS-FSCC §2.5.2 FileFsControlInformation: no content indexing, no
+      // quotas (FileSystemControlFlags 0, default threshold and limit "none").
+      w.u64(0).u64(0).u64(0).u64(NO_QUOTA).u64(NO_QUOTA).u32(0).u32(0);
+      break;
+    case FsInfoClass.ObjectId: {
+      // MS-FSCC §2.5.6 FileFsObjectIdInformation: a volume GUID (stable per
+      // share: its id in the first four bytes) and 48 bytes of ExtendedInfo.
+      const guid = Buffer.alloc(16);
+      guid.writeUInt32LE(share.id, 0);
+      guid.write('DittoFS!', 8, 'latin1');
+      w.bytes(guid).bytes(Buffer.alloc(48));
+      break;
+    }
     case FsInfoClass.SectorSize:
       // MS-FSCC §2.5.7: 512-byte logical and 4 KiB physical sectors, aligned.
       w.u32(512).u32(ALLOCATION_UNIT).u32(ALLOCATION_UNIT).u32(ALLOCATION_UNIT).u32(0x3).u32(0).u32(0);
@@ -176,6 +243,18 @@ async function fsInfo(open: Open, cls: number): Promise<Buffer> {
       throw new NtStatusError(Status.INVALID_INFO_CLASS, `fs info class ${cls}`);
   }
   return w.result();
+}
+
+/** MS-FSCC §2.5.2: a quota threshold or limit of "no limit". */
+const NO_QUOTA = 0xffffffffffffffffn;
+
+/**
+ * A valid 8.3 (MS-FSCC §2.1.5.2.1) name: 1-8 characters, optionally a dot
+ * and 1-3 more, none of them a space, dot, or a character 8.3 names forbid;
+ * compared case-insensitively, as short names are.
+ */
+function isShortName(name: string): boolean {
+  return /^[A-Za-z0-9!#$%&'()@^_`{}~-]{1,8}(\.[A-Za-z0-9!#$%&'()@^_`{}~-]{1,3})?$/.test(name);
 }
 
 const OWNER_SECURITY_INFORMATION = 0x1;
