@@ -215,7 +215,11 @@ const PASS: string[] = [
   'smb2.rename.simple',
   'smb2.rename.simple_nodelete',
   'smb2.rename.no_sharing',
+  'smb2.rename.share_delete_and_delete_access',
+  'smb2.rename.no_share_delete_but_delete_access',
   'smb2.rename.share_delete_no_delete_access',
+  'smb2.rename.no_share_delete_no_delete_access',
+  'smb2.rename.rename_dir_openfile',
   'smb2.rename.msword',
   'smb2.rename.rename_dir_bench',
   'smb2.rename.close-full-information',
@@ -292,13 +296,6 @@ const EXPECTED_FAILURES: Record<string, string> = {
     "smbtorture's complex-file setup (EAs in an ExtA create context) is refused with INVALID_PARAMETER (stock Samba 4.17 fails it too)",
   'smb2.dir.modify':
     "smbtorture's complex-file setup (EAs in an ExtA create context) is refused with INVALID_PARAMETER (stock Samba 4.17 fails it too)",
-  'smb2.rename.share_delete_and_delete_access':
-    "a rename is not refused with SHARING_VIOLATION by other opens' share modes",
-  'smb2.rename.no_share_delete_but_delete_access':
-    "a rename is not refused with SHARING_VIOLATION by other opens' share modes",
-  'smb2.rename.no_share_delete_no_delete_access':
-    "a rename is not refused with SHARING_VIOLATION by other opens' share modes (stock Samba 4.17 fails it too)",
-  'smb2.rename.rename_dir_openfile': 'a directory with open files below it can be renamed',
   'smb2.delete-on-close-perms.OVERWRITE_IF': 'needs a security descriptor set (SET_INFO security is NOT_SUPPORTED)',
   'smb2.delete-on-close-perms.OVERWRITE_IF Existing':
     'no ACLs: DELETE_ON_CLOSE is not refused by a DACL without DELETE (stock Samba 4.17 fails it too)',

@@ -3,6 +3,7 @@ import type { SmbAuthenticator } from '../../auth/api.js';
 import type { LockManager } from '../../core/locks/index.js';
 import type { ShareAuthorizer, ShareRegistry } from '../../core/share.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
+import type { Smb2Connection } from './connection.js';
 import { DEFAULT_MAX_CREDITS } from './credits.js';
 import { cryptoSigning } from './signing.js';
 
@@ -49,6 +50,8 @@ export class Smb2ServerContext {
   readonly maxIo: number;
   readonly maxCredits: number;
   readonly signing: Smb2Signing;
+  /** Every live connection (the server adds and removes them): opens are looked up across them. */
+  readonly connections = new Set<Smb2Connection>();
   private nextSessionId = 1n;
   private nextFileId = 1n;
 

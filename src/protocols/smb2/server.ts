@@ -11,7 +11,6 @@ function plainAddress(address: string | undefined): string {
 /** The SMB2/3 adapter: one TCP listener (Direct TCP, MS-SMB2 §2.1), one Smb2Connection per client. */
 export class Smb2Server {
   readonly context: Smb2ServerContext;
-  private readonly connections = new Set<Smb2Connection>();
   private server?: net.Server;
 
   constructor(opts: Smb2ServerOptions) {
@@ -19,7 +18,7 @@ export class Smb2Server {
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.context.connections.size;
   }
 
   /** Listen on `port` (0 = any free port); resolves to the bound port. */
@@ -41,15 +40,15 @@ export class Smb2Server {
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
     const peer = { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
-    const conn = new Smb2Connection(this.context, socket, peer, (c) => this.connections.delete(c));
-    this.connections.add(conn);
+    const conn = new Smb2Connection(this.context, socket, peer, (c) => this.context.connections.delete(c));
+    this.context.connections.add(conn);
   }
 
   /** Stop listening and close every connection. */
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const c of [...this.connections]) c.close();
+    for (const c of [...this.context.connections]) c.close();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -6,6 +6,7 @@
  * access check") and breaks HANDLE leases that stand in the way.
  */
 import { isFsError } from '../../core/errors.js';
+import type { FileId } from '../../core/types.js';
 import type { LockManager, LockOwner, ShareModes } from '../../core/locks/index.js';
 import { DELETE, FILE_APPEND_DATA, FILE_EXECUTE, FILE_READ_DATA, FILE_WRITE_DATA } from './constants.js';
 import type { Smb2Connection } from './connection.js';
@@ -100,4 +101,35 @@ export async function releaseShare(open: Open): Promise<void> {
   if (!held) return;
   reservations.delete(open);
   await held.lm.closeOpen(held.id);
+}
+
+/**
+ * MS-FSA §2.1.5.14.11 (FileRenameInformation): a rename changes the
+ * directory it leaves. Windows (as smbtorture's rename.*delete_access tests
+ * record) checks it against that directory's opens as an open that adds an entry
+ * (FILE_ADD_FILE, which the lock manager counts as write) and does not share
+ * delete would be checked: an open of the directory with DELETE access
+ * (whatever it shares), or one sharing nothing, refuses the rename with
+ * STATUS_SHARING_VIOLATION; an open without DELETE that shares everything
+ * does not. The reservation lives only for the check.
+ */
+export async function checkRenameSharing(lm: LockManager, conn: Smb2Connection, dir: FileId): Promise<void> {
+  const owner: LockOwner = { protocol: 'smb', clientId: smbClientId(conn), ownerId: 'rename' };
+  let res;
+  try {
+    res = await lm.open(
+      {
+        file: dir,
+        owner,
+        access: { read: false, write: true, delete: false },
+        deny: { read: false, write: false, delete: true },
+      },
+      { wait: true, transient: true },
+    );
+  } catch (e) {
+    if (isFsError(e, 'GRACE')) throw new NtStatusError(Status.SHARING_VIOLATION, 'lock grace period');
+    throw e;
+  }
+  if (res.status === 'conflict') throw new NtStatusError(Status.SHARING_VIOLATION, 'an open of the directory');
+  await lm.closeOpen(res.open.id);
 }

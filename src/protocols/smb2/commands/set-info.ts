@@ -7,6 +7,7 @@ import { lookupOptional, resolveParent, splitPath } from '../paths.js';
 import type { Open } from '../state.js';
 import { NtStatusError, Status } from '../status.js';
 import { SmbReader, sliceAt, utf16 } from '../wire.js';
+import { checkRenameSharing } from '../share-modes.js';
 import { isEmptyDir } from './create.js';
 
 /** MS-FSCC §2.4.11.2: FileDispositionInformationEx flags. */
@@ -47,7 +48,7 @@ export async function setInfo(req: Smb2Request): Promise<Smb2Reply> {
       break;
     }
     case FileInfoClass.Rename:
-      await rename(open, data);
+      await rename(req, open, data);
       break;
     case FileInfoClass.Disposition:
       await setDeletePending(open, data.u8() !== 0);
@@ -102,11 +103,23 @@ async function setDeletePending(open: Open, pending: boolean): Promise<void> {
   open.deleteOnClose = pending;
 }
 
+/** Any open, on any connection, of a file below directory `dir` of the same share. */
+function hasOpenBelow(req: Smb2Request, dir: Open): boolean {
+  const share = dir.tree.share;
+  const prefix = dir.path + '\\';
+  for (const conn of req.conn.server.connections) {
+    for (const o of conn.opens.values()) {
+      if (o !== dir && o.tree.share === share && o.path.startsWith(prefix)) return true;
+    }
+  }
+  return false;
+}
+
 /**
  * MS-FSCC §2.4.37 (SMB2 form): ReplaceIfExists, RootDirectory (must be 0
  * over SMB2), and the new name as a path from the share root.
  */
-async function rename(open: Open, data: SmbReader): Promise<void> {
+async function rename(req: Smb2Request, open: Open, data: SmbReader): Promise<void> {
   requireAccess(open, DELETE);
   const replace = data.u8() !== 0;
   data.skip(7);
@@ -127,6 +140,12 @@ async function rename(open: Open, data: SmbReader): Promise<void> {
     // Windows never replaces a directory by rename.
     if (existing.type === 'dir') throw new NtStatusError(Status.ACCESS_DENIED, 'rename over a directory');
   }
+  // MS-FSA §2.1.5.14.11 rename of a directory: Windows refuses it with
+  // ACCESS_DENIED while a file anywhere below it is open (smbtorture
+  // rename_dir_openfile); those opens' paths would go stale.
+  if (open.isDir && hasOpenBelow(req, open)) throw new NtStatusError(Status.ACCESS_DENIED, 'open files below');
+  const lm = req.conn.server.opts.locks?.(open.tree.share!.id);
+  if (lm) await checkRenameSharing(lm, req.conn, open.parent);
   try {
     await vfs.rename(cred, open.parent, open.name, toDir, toName);
   } catch (e) {
