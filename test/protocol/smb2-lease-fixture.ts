@@ -8,7 +8,7 @@
 import { createLockManager, type LockManager } from '../../src/core/locks/index.js';
 import { Command } from '../../src/protocols/smb2/constants.js';
 import { decodeHeader } from '../../src/protocols/smb2/header.js';
-import { Smb2TestClient, utf16, type Smb2FileId, type Smb2Response } from './helpers/smb2-client.js';
+import { createRequestBody, Smb2TestClient, type Smb2FileId, type Smb2Response } from './helpers/smb2-client.js';
 import { USERS, startSmb2TestServer, type Smb2TestServer } from './smb2-fixture.js';
 
 export const ALL_DIALECTS = [0x0202, 0x0210, 0x0300, 0x0302, 0x0311];
@@ -76,27 +76,9 @@ export interface CreateOptions {
   contexts?: Buffer;
 }
 
-/** MS-SMB2 §2.2.13 CREATE body with every field the tests vary. */
+/** MS-SMB2 §2.2.13 CREATE body with every field the tests vary (read/write access by default). */
 export function createBody(name: string, o: CreateOptions = {}): Buffer {
-  const nm = utf16(name);
-  const fixed = Buffer.alloc(56);
-  fixed.writeUInt16LE(57, 0);
-  fixed.writeUInt8(o.oplock ?? 0, 3);
-  fixed.writeUInt32LE(2, 4);
-  fixed.writeUInt32LE(o.access ?? READ_WRITE, 24);
-  fixed.writeUInt32LE(o.share ?? SHARE_ALL, 32);
-  fixed.writeUInt32LE(o.disposition ?? 3, 36);
-  fixed.writeUInt32LE(o.options ?? 0, 40);
-  fixed.writeUInt16LE(64 + 56, 44);
-  fixed.writeUInt16LE(nm.length, 46);
-  let tail = nm.length ? nm : Buffer.alloc(1);
-  if (o.contexts) {
-    const pad = Buffer.alloc(((56 + tail.length + 7) & ~7) - (56 + tail.length));
-    fixed.writeUInt32LE(64 + 56 + tail.length + pad.length, 48);
-    fixed.writeUInt32LE(o.contexts.length, 52);
-    tail = Buffer.concat([tail, pad, o.contexts]);
-  }
-  return Buffer.concat([fixed, tail]);
+  return createRequestBody(name, { access: READ_WRITE, share: SHARE_ALL, ...o });
 }
 
 export interface Created extends Smb2Response {

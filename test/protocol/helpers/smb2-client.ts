@@ -296,28 +296,8 @@ export class Smb2TestClient {
     return res;
   }
 
-  createBody(
-    name: string,
-    o: { access?: number; disposition?: number; options?: number; contexts?: Buffer } = {},
-  ): Buffer {
-    const nm = utf16(name);
-    const fixed = Buffer.alloc(56);
-    fixed.writeUInt16LE(57, 0);
-    fixed.writeUInt32LE(2, 4);
-    fixed.writeUInt32LE(o.access ?? 0x0012019f, 24);
-    fixed.writeUInt32LE(0x7, 32);
-    fixed.writeUInt32LE(o.disposition ?? 3, 36);
-    fixed.writeUInt32LE(o.options ?? 0, 40);
-    fixed.writeUInt16LE(64 + 56, 44);
-    fixed.writeUInt16LE(nm.length, 46);
-    let tail = nm.length ? nm : Buffer.alloc(1);
-    if (o.contexts) {
-      const pad = Buffer.alloc(((56 + tail.length + 7) & ~7) - (56 + tail.length));
-      fixed.writeUInt32LE(64 + 56 + tail.length + pad.length, 48);
-      fixed.writeUInt32LE(o.contexts.length, 52);
-      tail = Buffer.concat([tail, pad, o.contexts]);
-    }
-    return Buffer.concat([fixed, tail]);
+  createBody(name: string, o: CreateBodyOptions = {}): Buffer {
+    return createRequestBody(name, o);
   }
 
   async create(
@@ -526,4 +506,39 @@ export class Smb2TestClient {
       this.socket.end();
     });
   }
+}
+
+export interface CreateBodyOptions {
+  access?: number;
+  /** ShareAccess (default read | write | delete). */
+  share?: number;
+  /** 1 = OPEN, 3 = OPEN_IF (default), 2 = CREATE, 5 = OVERWRITE_IF. */
+  disposition?: number;
+  options?: number;
+  /** RequestedOplockLevel (default none). */
+  oplock?: number;
+  contexts?: Buffer;
+}
+
+/** MS-SMB2 §2.2.13 CREATE request body (create contexts 8-aligned after the name). */
+export function createRequestBody(name: string, o: CreateBodyOptions = {}): Buffer {
+  const nm = utf16(name);
+  const fixed = Buffer.alloc(56);
+  fixed.writeUInt16LE(57, 0);
+  fixed.writeUInt8(o.oplock ?? 0, 3);
+  fixed.writeUInt32LE(2, 4);
+  fixed.writeUInt32LE(o.access ?? 0x0012019f, 24);
+  fixed.writeUInt32LE(o.share ?? 0x7, 32);
+  fixed.writeUInt32LE(o.disposition ?? 3, 36);
+  fixed.writeUInt32LE(o.options ?? 0, 40);
+  fixed.writeUInt16LE(64 + 56, 44);
+  fixed.writeUInt16LE(nm.length, 46);
+  let tail = nm.length ? nm : Buffer.alloc(1);
+  if (o.contexts) {
+    const pad = Buffer.alloc(((56 + tail.length + 7) & ~7) - (56 + tail.length));
+    fixed.writeUInt32LE(64 + 56 + tail.length + pad.length, 48);
+    fixed.writeUInt32LE(o.contexts.length, 52);
+    tail = Buffer.concat([tail, pad, o.contexts]);
+  }
+  return Buffer.concat([fixed, tail]);
 }
