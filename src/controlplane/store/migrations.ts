@@ -69,3 +69,19 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
 ];
+
+/**
+ * The migrations still to apply, in order, given the versions a database
+ * has applied. Refuses a database newer than this server (a downgrade would
+ * run against a schema it does not know).
+ */
+export function pendingMigrations(applied: ReadonlySet<number>, migrations: readonly Migration[]): Migration[] {
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  if (newest > known) {
+    throw new Error(
+      `control-plane database schema version ${newest} is newer than this server knows (${known}); upgrade dfs`,
+    );
+  }
+  return [...migrations].filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version);
+}

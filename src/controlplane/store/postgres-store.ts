@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../../observability/logger.js';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { MIGRATIONS, pendingMigrations, type Migration } from './migrations.js';
 import {
   adapterOf,
   groupOf,
@@ -192,15 +192,7 @@ export class PostgresControlPlaneStore implements ControlPlaneStore {
           );
         }
       }
-      const newest = Math.max(0, ...applied);
-      const known = Math.max(0, ...migrations.map((m) => m.version));
-      if (newest > known) {
-        throw new Error(
-          `control-plane database schema version ${newest} is newer than this server knows (${known}); upgrade dfs`,
-        );
-      }
-      for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-        if (applied.has(m.version)) continue;
+      for (const m of pendingMigrations(applied, migrations)) {
         await c.query(m.sql);
         if (PG_AFTER[m.version] !== undefined) await c.query(PG_AFTER[m.version]);
         await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [

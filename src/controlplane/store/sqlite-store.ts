@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { MIGRATIONS, pendingMigrations, type Migration } from './migrations.js';
 import {
   adapterOf,
   shareOf,
@@ -64,15 +64,7 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
     );
     const applied = new Set(this.schemaVersions());
-    const newest = Math.max(0, ...applied);
-    const known = Math.max(0, ...migrations.map((m) => m.version));
-    if (newest > known) {
-      throw new Error(
-        `control-plane database schema version ${newest} is newer than this server knows (${known}); upgrade dfs`,
-      );
-    }
-    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-      if (applied.has(m.version)) continue;
+    for (const m of pendingMigrations(applied, migrations)) {
       this.db.transaction(() => {
         this.db.exec(m.sql);
         this.db
