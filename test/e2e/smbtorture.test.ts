@@ -268,6 +268,7 @@ const PASS: string[] = [
   'smb2.oplock.exclusive1',
   'smb2.oplock.exclusive3',
   'smb2.oplock.exclusive4',
+  'smb2.oplock.exclusive6',
   'smb2.oplock.batch2',
   'smb2.oplock.batch3',
   'smb2.oplock.batch4',
@@ -275,6 +276,7 @@ const PASS: string[] = [
   'smb2.oplock.batch7',
   'smb2.oplock.batch8',
   'smb2.oplock.batch15',
+  'smb2.oplock.batch19',
   'smb2.oplock.batch21',
   'smb2.lease.statopen2',
   'smb2.lease.statopen3',
@@ -397,8 +399,6 @@ const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.streams.basefile-rename-with-open-stream': 'no alternate data streams (name:stream is OBJECT_NAME_INVALID)',
   'smb2.oplock.exclusive2': 'oplock grants and breaks are still being built',
   'smb2.oplock.exclusive5': 'oplock grants and breaks are still being built',
-  'smb2.oplock.exclusive6':
-    'oplock grants and breaks are still being built; here OK where SHARING_VIOLATION is expected',
   'smb2.oplock.exclusive9': 'oplock grants and breaks are still being built',
   'smb2.oplock.batch1': 'oplock grants and breaks are still being built',
   'smb2.oplock.batch6': 'oplock grants and breaks are still being built',
@@ -407,7 +407,6 @@ const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.oplock.batch13': 'oplock grants and breaks are still being built',
   'smb2.oplock.batch14': 'oplock grants and breaks are still being built',
   'smb2.oplock.batch16': 'oplock grants and breaks are still being built',
-  'smb2.oplock.batch19': 'oplock grants and breaks are still being built; here OK where SHARING_VIOLATION is expected',
   'smb2.oplock.batch20':
     'oplock grants and breaks are still being built; here OK where SHARING_VIOLATION is expected (stock Samba 4.17 fails it too)',
   'smb2.oplock.batch22a': 'oplock grants and breaks are still being built',
