@@ -39,7 +39,7 @@ function describeBlocks(b: ShareConfig['blocks'], durability: string | undefined
   return `in ${b.path} (chunked${remote}, ${durability ?? 'local-durable'})`;
 }
 
-function mountHelp(cfg: ServerConfig, port: number): string {
+function mountHelp(cfg: ServerConfig, port: number, smbPort: number): string {
   const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? '<server-address>' : cfg.host;
   // The kernel's lockd finds NLM through the server's portmapper on port 111
   // (TESTING.md): without it, mount with nolock.
@@ -54,6 +54,16 @@ function mountHelp(cfg: ServerConfig, port: number): string {
         `(anonymous uid ${s.anonUid}, gid ${s.anonGid})`,
       `  Linux:  sudo mount -t nfs -o vers=3,proto=tcp,port=${port},mountport=${port}${lockOpt} ${host}:${s.name} /mnt/dittofs`,
       `  macOS:  sudo mount -t nfs -o vers=3,tcp,port=${port},mountport=${port}${locking ? '' : ',nolocks'} ${host}:${s.name} /Volumes/dittofs`,
+    );
+  }
+  if (smbPort > 0) {
+    // SMB names a share without its leading slash (\\server\export for /export).
+    const first = (cfg.shares[0]?.name ?? '/export').replace(/^\/+/, '');
+    lines.push(
+      '',
+      `SMB 2.0.2–3.1.1 on ${cfg.host}:${smbPort} for control-plane users with a password (dfsctl user create):`,
+      `  smbclient //${host}/${first} -p ${smbPort} -U <user> -m SMB3`,
+      `  Linux:  sudo mount -t cifs -o vers=3.1.1,port=${smbPort},username=<user> //${host}/${first} /mnt/dittofs-smb`,
     );
   }
   if (!locking) {
@@ -128,7 +138,7 @@ program
         `Control plane: ${apiBaseUrl(config.api, server.apiPort)}/api/v1 (OpenAPI at /api/docs); manage with dfsctl\n`,
       );
     }
-    console.log(mountHelp(config, runtime.port));
+    console.log(mountHelp(config, runtime.port, runtime.smbPort));
     logger.info(
       { port: runtime.port, apiPort: server.apiPort, shares: runtime.shares.list().map((s) => s.name) },
       'server started',
