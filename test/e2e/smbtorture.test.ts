@@ -223,7 +223,9 @@ const PASS: string[] = [
   'smb2.rename.msword',
   'smb2.rename.rename_dir_bench',
   'smb2.rename.close-full-information',
+  'smb2.delete-on-close-perms.READONLY',
   'smb2.delete-on-close-perms.BUG14427',
+  'smb2.create.leading-slash',
   'smb2.create.brlocked',
   'smb2.create.multi',
   'smb2.create.impersonation',
@@ -307,13 +309,10 @@ const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.delete-on-close-perms.CREATE_IF Existing':
     'no ACLs: DELETE_ON_CLOSE is not refused by a DACL without DELETE (stock Samba 4.17 fails it too)',
   'smb2.delete-on-close-perms.FIND_and_set_DOC': 'needs a security descriptor set (SET_INFO security is NOT_SUPPORTED)',
-  'smb2.delete-on-close-perms.READONLY':
-    'FILE_ATTRIBUTE_READONLY from CREATE is not stored, so DELETE_ON_CLOSE is not CANNOT_DELETE',
   'smb2.create.gentest': 'CREATE accepts option and attribute bits Windows refuses (stock Samba 4.17 fails it too)',
   'smb2.create.blob': 'the AllocationSize create context is ignored (stock Samba 4.17 fails it too)',
   'smb2.create.open':
     "smbtorture's complex-file setup (EAs in an ExtA create context) is refused with INVALID_PARAMETER (stock Samba 4.17 fails it too)",
-  'smb2.create.leading-slash': 'a leading backslash in the name is accepted',
   'smb2.create.aclfile': 'no ACLs: security descriptors in create contexts are ignored',
   'smb2.create.acldir': 'no ACLs: security descriptors in create contexts are ignored',
   'smb2.create.nulldacl': 'no ACLs: the security descriptor has no DACL (stock Samba 4.17 fails it too)',

@@ -21,7 +21,7 @@ function invalidComponent(c: string): boolean {
 export function splitPath(path: string): string[] {
   let p = path;
   if (p.toUpperCase().endsWith('::$DATA')) p = p.slice(0, -7);
-  // Some clients send a leading backslash; Windows and Samba accept it.
+  // CREATE refuses a leading backslash itself (MS-SMB2 §3.3.5.9); elsewhere (rename targets) it is the share root.
   const parts = p.split('\\');
   while (parts.length > 0 && parts[0] === '') parts.shift();
   if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();

@@ -4,6 +4,7 @@ import {
   DELETE,
   Disposition,
   FILE_ALL_ACCESS,
+  FILE_ATTRIBUTE_READONLY,
   FILE_APPEND_DATA,
   FILE_CREATED,
   FILE_DELETE_ON_CLOSE,
@@ -81,7 +82,8 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
   const impersonation = r.u32();
   r.skip(16);
   const desired = r.u32();
-  r.u32(); // FileAttributes: mapped from the mode, not stored.
+  // FileAttributes: only READONLY is kept (as a mode without write bits, fscc.ts fileAttributes); the rest derive from the mode.
+  const fileAttrs = r.u32();
   const shareAccess = r.u32();
   const disposition = r.u32();
   const options = r.u32();
@@ -101,6 +103,8 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
   // §3.3.5.9: an ImpersonationLevel outside §2.2.13's four values SHOULD be BAD_IMPERSONATION_LEVEL.
   if (impersonation > 3) throw new NtStatusError(Status.BAD_IMPERSONATION_LEVEL);
   if (disposition > Disposition.OVERWRITE_IF) throw new NtStatusError(Status.INVALID_PARAMETER);
+  // §3.3.5.9: a name starting with a path separator is INVALID_PARAMETER (names are relative to the share root).
+  if (name.startsWith('\\')) throw new NtStatusError(Status.INVALID_PARAMETER, 'leading backslash');
   const wantDir = (options & FILE_DIRECTORY_FILE) !== 0;
   const wantFile = (options & FILE_NON_DIRECTORY_FILE) !== 0;
   if (wantDir && wantFile) throw new NtStatusError(Status.INVALID_PARAMETER, 'both DIRECTORY and NON_DIRECTORY');
@@ -139,6 +143,8 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
     if (disposition === Disposition.CREATE) throw new NtStatusError(Status.OBJECT_NAME_COLLISION);
     if (attr.type === 'dir' && wantFile) throw new NtStatusError(Status.FILE_IS_A_DIRECTORY);
     if (attr.type !== 'dir' && wantDir) throw new NtStatusError(Status.NOT_A_DIRECTORY);
+    // MS-FSA §2.1.5.1.2.1: DELETE_ON_CLOSE on a read-only file is CANNOT_DELETE.
+    if (deleteOnClose && fileAttributes(attr) & FILE_ATTRIBUTE_READONLY) throw new NtStatusError(Status.CANNOT_DELETE);
     await checkAccess(req, attr, access);
     if (
       disposition === Disposition.SUPERSEDE ||
@@ -156,9 +162,15 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
       throw new NtStatusError(Status.OBJECT_NAME_NOT_FOUND);
     }
     if (tree.access !== 'write') throw new NtStatusError(Status.ACCESS_DENIED, 'read-only tree');
+    const readOnly = !wantDir && (fileAttrs & FILE_ATTRIBUTE_READONLY) !== 0;
+    // MS-FSA §2.1.5.1.1: a new file that is to be read-only cannot also be deleted on close.
+    if (readOnly && deleteOnClose) throw new NtStatusError(Status.CANNOT_DELETE);
     const made = wantDir
       ? await vfs.mkdir(cred, parent!, last, { mode: NEW_DIR_MODE })
-      : await vfs.create(cred, parent!, last, { kind: 'guarded', set: { mode: NEW_FILE_MODE } });
+      : await vfs.create(cred, parent!, last, {
+          kind: 'guarded',
+          set: { mode: readOnly ? NEW_FILE_MODE & ~0o222 : NEW_FILE_MODE },
+        });
     attr = made.obj;
     action = FILE_CREATED;
   }

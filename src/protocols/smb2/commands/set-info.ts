@@ -1,7 +1,15 @@
 import { isFsError } from '../../../core/errors.js';
 import type { SetAttrs } from '../../../core/vfs/api.js';
-import { DELETE, FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA, FileInfoClass, INFO_FILE } from '../constants.js';
+import {
+  DELETE,
+  FILE_ATTRIBUTE_READONLY,
+  FILE_WRITE_ATTRIBUTES,
+  FILE_WRITE_DATA,
+  FileInfoClass,
+  INFO_FILE,
+} from '../constants.js';
 import { fromFiletime } from '../filetime.js';
+import { fileAttributes } from '../fscc.js';
 import { ok, type Smb2Reply, type Smb2Request } from '../handler.js';
 import { lookupOptional, resolveParent, splitPath } from '../paths.js';
 import type { Open } from '../state.js';
@@ -100,6 +108,10 @@ async function setDeletePending(open: Open, pending: boolean): Promise<void> {
   requireAccess(open, DELETE);
   if (open.parent === undefined) throw new NtStatusError(Status.ACCESS_DENIED, 'the share root cannot be deleted');
   if (pending && open.isDir && !(await isEmptyDir(open))) throw new NtStatusError(Status.DIRECTORY_NOT_EMPTY);
+  // MS-FSA §2.1.5.14.3: a read-only file cannot be marked for deletion.
+  if (pending && !open.isDir && fileAttributes(await open.tree.share!.vfs.getattr(open.id)) & FILE_ATTRIBUTE_READONLY) {
+    throw new NtStatusError(Status.CANNOT_DELETE);
+  }
   open.deleteOnClose = pending;
 }
 
