@@ -236,6 +236,7 @@ const PASS: string[] = [
   'smb2.compound.related1',
   'smb2.compound.invalid3',
   'smb2.compound.invalid1',
+  'smb2.compound.invalid2',
   'smb2.compound.unrelated1',
   'smb2.compound.related2',
   'smb2.compound.related6',
@@ -322,12 +323,10 @@ const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.compound.related4': 'uses SET_INFO of a security descriptor (NOT_SUPPORTED) (stock Samba 4.17 fails it too)',
   'smb2.compound.related5': 'uses an IOCTL that answers NOT_SUPPORTED',
   'smb2.compound.related7': 'uses SET_INFO of a security descriptor (NOT_SUPPORTED) (stock Samba 4.17 fails it too)',
-  'smb2.compound.invalid2':
-    'a related compound after a failed SESSION check answers USER_SESSION_DELETED, not INVALID_PARAMETER',
   'smb2.compound.interim1': 'compounded CHANGE_NOTIFY (interim responses) is NOT_SUPPORTED',
   'smb2.compound.interim2':
     'compounded CHANGE_NOTIFY (interim responses) is NOT_SUPPORTED (stock Samba 4.17 fails it too)',
-  'smb2.compound.compound-padding': 'a name ending in a NUL padding character is OBJECT_NAME_INVALID',
+  'smb2.compound.compound-padding': 'writes an alternate data stream first (name:stream is OBJECT_NAME_INVALID)',
   'smb2.lock.range': 'lock offsets are JavaScript numbers: above 2^53, offsets closer than a double step collide',
   'smb2.lock.replay_broken_windows': 'durable handles and lock sequence replay are not built',
   'smb2.lock.replay_smb3_specification_durable': 'durable handles and lock sequence replay are not built',

@@ -19,6 +19,7 @@ const S = {
   FILE_CLOSED: 0xc0000128,
   INFO_LENGTH_MISMATCH: 0xc0000004,
   NOT_SUPPORTED: 0xc00000bb,
+  USER_SESSION_DELETED: 0xc0000203,
 };
 const OPEN = 1;
 const CREATE = 2;
@@ -251,6 +252,29 @@ describe('SMB2 file operations over TCP', () => {
     expect(cr.status).toBe(S.OBJECT_NAME_NOT_FOUND);
     expect(qi.status).toBe(S.OBJECT_NAME_NOT_FOUND);
     expect(cl.status).toBe(S.OBJECT_NAME_NOT_FOUND);
+  });
+
+  it('a related request after one whose SessionId named no session is INVALID_PARAMETER; after other failures it runs', async () => {
+    const RELATED = 0x4;
+    const [bad, next] = await c.compound(
+      [
+        { cmd: 6, body: c.closeBody(RELATED_FILE_ID), o: { sessionId: 0xffffffffffffffffn } },
+        { cmd: 6, body: c.closeBody(RELATED_FILE_ID), o: { flags: RELATED } },
+      ],
+      false,
+    );
+    expect(bad.status).toBe(S.USER_SESSION_DELETED);
+    expect(next.status).toBe(S.INVALID_PARAMETER);
+    // A failure that is not the session's (an unknown FileId) leaves the session to take: FILE_CLOSED again.
+    const [closed, again] = await c.compound(
+      [
+        { cmd: 6, body: c.closeBody(RELATED_FILE_ID) },
+        { cmd: 6, body: c.closeBody(RELATED_FILE_ID), o: { flags: RELATED } },
+      ],
+      false,
+    );
+    expect(closed.status).toBe(S.FILE_CLOSED);
+    expect(again.status).toBe(S.FILE_CLOSED);
   });
 
   it('an unrelated compound runs each command on its own', async () => {

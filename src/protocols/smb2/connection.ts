@@ -298,7 +298,10 @@ export class Smb2Connection {
       const req = new Smb2Request(this, hdr, msg, isRelated ? related : undefined, encryptedBy);
       const started = process.hrtime.bigint();
       let reply: Smb2Reply;
-      if (isRelated && !prev) {
+      if (isRelated && (!prev || noSessionOrTree(prev.status))) {
+        // §3.3.5.2.7.2: a related operation takes the previous one's session and tree; when there
+        // is no previous one, or its SessionId/TreeId did not name a live session or tree, there is
+        // nothing to take: INVALID_PARAMETER (Windows and Samba; smbtorture smb2.compound.invalid2).
         reply = errorReply(Status.INVALID_PARAMETER);
       } else if (isRelated && prev && prev.status !== Status.SUCCESS && related === undefined && needsPrevFile(hdr)) {
         // §3.3.5.2.7.2: a failed CREATE fails the related commands that use its FileId with the same status.
@@ -474,6 +477,11 @@ export class Smb2Connection {
 }
 
 /** Commands that act on a FileId (and so inherit a failed CREATE's status in a related compound). */
+/** The failure of a request whose SessionId or TreeId named no live session or tree. */
+function noSessionOrTree(status: number): boolean {
+  return status === Status.USER_SESSION_DELETED || status === Status.NETWORK_NAME_DELETED;
+}
+
 function needsPrevFile(hdr: Smb2Header): boolean {
   switch (hdr.command) {
     case Command.CLOSE:
