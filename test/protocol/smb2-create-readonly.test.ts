@@ -1,6 +1,6 @@
-// CREATE name and attribute checks: a leading backslash (MS-SMB2 §3.3.5.9)
-// and FILE_ATTRIBUTE_READONLY with delete-on-close (MS-FSA §2.1.5.1.1,
-// §2.1.5.1.2.1, §2.1.5.14.3).
+// CREATE name and attribute checks: a leading backslash (MS-SMB2 §3.3.5.9),
+// FILE_ATTRIBUTE_READONLY with delete-on-close (MS-FSA §2.1.5.1.1,
+// §2.1.5.1.2.1, §2.1.5.14.3) and TEMPORARY on directories (§2.1.5.14.2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Command } from '../../src/protocols/smb2/constants.js';
 import type { Smb2TestClient } from './helpers/smb2-client.js';
@@ -36,7 +36,7 @@ async function createWithAttributes(c: Smb2TestClient, name: string, attributes:
   return parseCreate(await finalOf(c, await c.request(Command.CREATE, body)));
 }
 
-describe('SMB2 CREATE: leading backslash and read-only files', () => {
+describe('SMB2 CREATE: leading backslash, read-only files, temporary directories', () => {
   let s: LeaseTestServer;
   let c: Smb2TestClient;
   beforeAll(async () => {
@@ -82,6 +82,27 @@ describe('SMB2 CREATE: leading backslash and read-only files', () => {
     expect((await c.setInfo(opened.fileId, DISPOSITION, Buffer.from([1]))).status).toBe(CANNOT_DELETE);
     await c.close(opened.fileId);
     expect((await create(c, 'ro.txt', { disposition: OPEN, access: READ_WRITE })).status).toBe(ACCESS_DENIED);
+  });
+
+  it('TEMPORARY is INVALID_PARAMETER on a new directory and in FileBasicInformation of a directory, fine on a file', async () => {
+    const TEMPORARY = 0x100;
+    const DIRECTORY = 0x1;
+    const refused = await createWithAttributes(c, 'tmpdir', TEMPORARY, { disposition: CREATE, options: DIRECTORY });
+    expect(refused.status).toBe(STATUS_INVALID_PARAMETER);
+    const dir = await create(c, 'tmpdir', { disposition: CREATE, options: DIRECTORY, access: READ_WRITE });
+    expect(dir.status).toBe(0);
+    const basic = (attributes: number) => {
+      const b = Buffer.alloc(40);
+      b.writeUInt32LE(attributes, 32);
+      return b;
+    };
+    expect((await c.setInfo(dir.fileId, 4, basic(TEMPORARY))).status).toBe(STATUS_INVALID_PARAMETER);
+    expect((await c.setInfo(dir.fileId, 4, basic(0x10))).status).toBe(0);
+    await c.close(dir.fileId);
+    const file = await createWithAttributes(c, 'tmpfile', TEMPORARY, { disposition: CREATE, access: READ_WRITE });
+    expect(file.status).toBe(0);
+    expect((await c.setInfo(file.fileId, 4, basic(TEMPORARY))).status).toBe(0);
+    await c.close(file.fileId);
   });
 
   it('an ordinary file still takes delete-on-close and the delete disposition', async () => {

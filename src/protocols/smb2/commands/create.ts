@@ -5,6 +5,7 @@ import {
   Disposition,
   FILE_ALL_ACCESS,
   FILE_ATTRIBUTE_READONLY,
+  FILE_ATTRIBUTE_TEMPORARY,
   FILE_APPEND_DATA,
   FILE_CREATED,
   FILE_DELETE_ON_CLOSE,
@@ -162,6 +163,9 @@ export async function create(req: Smb2Request): Promise<Smb2Reply> {
       throw new NtStatusError(Status.OBJECT_NAME_NOT_FOUND);
     }
     if (tree.access !== 'write') throw new NtStatusError(Status.ACCESS_DENIED, 'read-only tree');
+    // MS-FSA §2.1.5.1.1: a new directory cannot be TEMPORARY.
+    if (wantDir && fileAttrs & FILE_ATTRIBUTE_TEMPORARY)
+      throw new NtStatusError(Status.INVALID_PARAMETER, 'temporary dir');
     const readOnly = !wantDir && (fileAttrs & FILE_ATTRIBUTE_READONLY) !== 0;
     // MS-FSA §2.1.5.1.1: a new file that is to be read-only cannot also be deleted on close.
     if (readOnly && deleteOnClose) throw new NtStatusError(Status.CANNOT_DELETE);

@@ -3,6 +3,7 @@ import type { SetAttrs } from '../../../core/vfs/api.js';
 import {
   DELETE,
   FILE_ATTRIBUTE_READONLY,
+  FILE_ATTRIBUTE_TEMPORARY,
   FILE_WRITE_ATTRIBUTES,
   FILE_WRITE_DATA,
   FileInfoClass,
@@ -91,7 +92,9 @@ async function setBasic(open: Open, data: SmbReader): Promise<void> {
   const atime = fromFiletime(data.u64());
   const mtime = fromFiletime(data.u64());
   data.u64();
-  data.u32();
+  const attributes = data.u32();
+  // MS-FSA §2.1.5.14.2: TEMPORARY is not valid on a directory.
+  if (open.isDir && attributes & FILE_ATTRIBUTE_TEMPORARY) throw new NtStatusError(Status.INVALID_PARAMETER);
   const set: SetAttrs = {};
   if (atime) set.atime = atime;
   if (mtime) set.mtime = mtime;
