@@ -293,7 +293,8 @@ const PASS: string[] = [
 const EXPECTED_FAILURES: Record<string, string> = {
   'smb2.getinfo.complex':
     "smbtorture's complex-file setup (EAs in an ExtA create context) is refused with INVALID_PARAMETER (stock Samba 4.17 fails it too)",
-  'smb2.getinfo.normalized': 'FileNormalizedNameInformation (3.1.1) is not implemented',
+  'smb2.getinfo.normalized':
+    'names are case-sensitive: opening a name in another case is OBJECT_NAME_NOT_FOUND (FileNormalizedNameInformation itself answers)',
   'smb2.getinfo.getinfo_access':
     'FileAlternateNameInformation is NOT_SUPPORTED for names that are not already 8.3 (no short names are generated)',
   'smb2.setinfo.setinfo':

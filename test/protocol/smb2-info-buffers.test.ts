@@ -92,6 +92,19 @@ describe('SMB2 QUERY_INFO output buffer sizes (MS-SMB2 §3.3.5.20.1, MS-FSA §2.
     await c.close(long.fileId);
   });
 
+  it('FileNormalizedNameInformation: the path from the share root on 3.1.1, NOT_SUPPORTED before', async () => {
+    const c311 = await srv.client({ dialects: [0x0311] });
+    const made = await c311.create('norm.txt', { disposition: CREATE, access: ALL_ACCESS });
+    const r = await c311.queryInfo(made.fileId, INFO_FILE, 48);
+    expect(r.status).toBe(0);
+    expect(r.data.readUInt32LE(0)).toBe(16);
+    expect(r.data.subarray(4).toString('utf16le')).toBe('norm.txt');
+    expect((await c311.queryInfo(made.fileId, INFO_FILE, 48, 7)).status).toBe(INFO_LENGTH_MISMATCH);
+    const c302 = await srv.client({ dialects: [0x0302] });
+    const old = await c302.create('norm.txt', { disposition: 1, access: ALL_ACCESS });
+    expect((await c302.queryInfo(old.fileId, INFO_FILE, 48)).status).toBe(NOT_SUPPORTED);
+  });
+
   it('file-system classes, FileFsControlInformation and FileFsObjectIdInformation included', async () => {
     const fs: [number, number][] = [
       [1, 24],

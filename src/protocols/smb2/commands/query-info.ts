@@ -1,5 +1,13 @@
 import type { Inode } from '../../../core/types.js';
-import { FileInfoClass, FsInfoClass, HEADER_SIZE, INFO_FILE, INFO_FILESYSTEM, INFO_SECURITY } from '../constants.js';
+import {
+  DIALECT_311,
+  FileInfoClass,
+  FsInfoClass,
+  HEADER_SIZE,
+  INFO_FILE,
+  INFO_FILESYSTEM,
+  INFO_SECURITY,
+} from '../constants.js';
 import { toFiletime } from '../filetime.js';
 import {
   ALLOCATION_UNIT,
@@ -36,6 +44,7 @@ const FILE_MIN = new Map<number, number>([
   [FileInfoClass.AlternateName, 8],
   [FileInfoClass.Stream, 32],
   [FileInfoClass.Compression, 16],
+  [FileInfoClass.NormalizedName, 8],
   [FileInfoClass.NetworkOpen, 56],
   [FileInfoClass.AttributeTag, 8],
 ]);
@@ -74,7 +83,7 @@ export async function queryInfo(req: Smb2Request): Promise<Smb2Reply> {
   let min: number;
   switch (infoType) {
     case INFO_FILE:
-      data = fileInfo(open, attr, infoClass);
+      data = fileInfo(open, attr, infoClass, req.conn.dialect);
       min = FILE_MIN.get(infoClass) ?? 0;
       break;
     case INFO_FILESYSTEM:
@@ -107,7 +116,7 @@ export async function queryInfo(req: Smb2Request): Promise<Smb2Reply> {
   return { status, body, payload: data };
 }
 
-function fileInfo(open: Open, attr: Inode, cls: number): Buffer {
+function fileInfo(open: Open, attr: Inode, cls: number, dialect: number): Buffer {
   const w = new SmbWriter(128);
   const name = Buffer.from('\\' + open.path, 'utf16le');
   switch (cls) {
@@ -171,6 +180,14 @@ function fileInfo(open: Open, attr: Inode, cls: number): Buffer {
       if (!isShortName(last)) throw new NtStatusError(Status.NOT_SUPPORTED, 'no short name');
       const short = Buffer.from(last.toUpperCase(), 'utf16le');
       w.u32(short.length).bytes(short);
+      break;
+    }
+    case FileInfoClass.NormalizedName: {
+      // MS-SMB2 §3.3.5.20.1: 3.1.1 only. MS-FSCC §2.4.30: the path from the share root without a
+      // leading backslash; names are case-sensitive here, so the path as opened is the stored one.
+      if (dialect < DIALECT_311) throw new NtStatusError(Status.NOT_SUPPORTED, 'normalized name before 3.1.1');
+      const normalized = Buffer.from(open.path, 'utf16le');
+      w.u32(normalized.length).bytes(normalized);
       break;
     }
     case FileInfoClass.Compression:
