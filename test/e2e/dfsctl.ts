@@ -19,3 +19,13 @@ export async function runDfsctl(apiPort: number, configDir: string, args: string
     child.stdin!.end(stdin);
   });
 }
+
+/**
+ * Log dfsctl in as the bootstrap `admin` (created with `bootstrapPassword`
+ * from DITTOFS_ADMIN_INITIAL_PASSWORD) and make the forced first password
+ * change, so the context in `configDir` can run every command.
+ */
+export async function loginAsAdmin(apiPort: number, configDir: string, bootstrapPassword: string): Promise<void> {
+  await runDfsctl(apiPort, configDir, ['login', '--user', 'admin', '--password-stdin'], `${bootstrapPassword}\n`);
+  await runDfsctl(apiPort, configDir, ['passwd', '--password-stdin'], `${bootstrapPassword}\ne2e-admin-pw\n`);
+}

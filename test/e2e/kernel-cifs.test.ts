@@ -16,7 +16,7 @@ import { freePort } from './process.js';
 import { describeE2e, missingForGuest } from './requirements.js';
 import { tail } from './server-under-test.js';
 import { startDfs, type DfsServer } from './server.js';
-import { runDfsctl } from './dfsctl.js';
+import { loginAsAdmin, runDfsctl } from './dfsctl.js';
 import { runGuest, type GuestResult } from './vm/harness.js';
 import { explainStep, parseSteps, type StepReport } from './vm/steps.js';
 
@@ -75,8 +75,7 @@ describeE2e('Linux kernel CIFS client against dfs over SMB 2.1-3.1.1', missingFo
       env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
     });
     const ctl = (args: string[], stdin?: string) => runDfsctl(apiPort, ctlDir, args, stdin);
-    await ctl(['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
-    await ctl(['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
+    await loginAsAdmin(apiPort, ctlDir, BOOTSTRAP_PASSWORD);
     for (const u of [RW, RO]) {
       await ctl(['user', 'create', u.name, '--uid', String(u.uid), '--password-stdin'], `${u.password}\n`);
     }

@@ -13,7 +13,7 @@ import { freePort } from './process.js';
 import { describeE2e, missingForGuest } from './requirements.js';
 import { tail } from './server-under-test.js';
 import { startDfs, type DfsServer } from './server.js';
-import { runDfsctl } from './dfsctl.js';
+import { loginAsAdmin, runDfsctl } from './dfsctl.js';
 import { runGuest, type GuestResult } from './vm/harness.js';
 import { explainStep, parseSteps, type StepReport } from './vm/steps.js';
 
@@ -47,8 +47,7 @@ describeE2e('Linux kernel NFSv3 client with shares and permissions changed by df
       env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
     });
     const ctl = (args: string[], stdin?: string) => runDfsctl(apiPort, ctlDir, args, stdin);
-    await ctl(['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
-    await ctl(['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
+    await loginAsAdmin(apiPort, ctlDir, BOOTSTRAP_PASSWORD);
     await ctl(['store', 'create', 'metadata', 'meta', '--type', 'memory']);
     await ctl(['store', 'create', 'block', 'disk', '--type', 'fs']);
     await ctl(['share', 'create', SHARE, '--metadata', 'meta', '--blocks', 'disk', '--no-root-squash']);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from './process.js';
 import { describeE2e, missingForSmbclient } from './requirements.js';
 import { startDfs, type DfsServer } from './server.js';
-import { runDfsctl } from './dfsctl.js';
+import { loginAsAdmin, runDfsctl } from './dfsctl.js';
 
 const BOOTSTRAP_PASSWORD = 'e2e-bootstrap-pw';
 const USER = 'alice';
@@ -65,8 +65,7 @@ describeE2e('smbclient (Samba) against dfs with SMB enabled', missingForSmbclien
       },
       env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
     });
-    await runDfsctl(apiPort, work, ['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
-    await runDfsctl(apiPort, work, ['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
+    await loginAsAdmin(apiPort, work, BOOTSTRAP_PASSWORD);
     await runDfsctl(apiPort, work, ['user', 'create', USER, '--uid', '1000', '--password-stdin'], `${PASSWORD}\n`);
   });
 

@@ -17,7 +17,7 @@ import { freePort } from './process.js';
 import { describeE2e, which } from './requirements.js';
 import { tail } from './server-under-test.js';
 import { startDfs, type DfsServer } from './server.js';
-import { runDfsctl } from './dfsctl.js';
+import { loginAsAdmin, runDfsctl } from './dfsctl.js';
 
 /** One smbtorture run: a suite, or some of its subtests (the others are slow). */
 interface Target {
@@ -444,8 +444,7 @@ describeE2e('smbtorture (Samba SMB2 conformance) against dfs', missingForSmbtort
       },
       env: { DITTOFS_ADMIN_INITIAL_PASSWORD: BOOTSTRAP_PASSWORD },
     });
-    await runDfsctl(apiPort, ctlDir, ['login', '--user', 'admin', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\n`);
-    await runDfsctl(apiPort, ctlDir, ['passwd', '--password-stdin'], `${BOOTSTRAP_PASSWORD}\ne2e-admin-pw\n`);
+    await loginAsAdmin(apiPort, ctlDir, BOOTSTRAP_PASSWORD);
     await runDfsctl(apiPort, ctlDir, ['user', 'create', USER, '--uid', '1000', '--password-stdin'], `${PASSWORD}\n`);
     const run = await runAll({ host: '127.0.0.1', port: smbPort, user: USER, password: PASSWORD });
     results = run.all;
