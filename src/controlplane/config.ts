@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_GRACE_SECONDS } from '../core/locks/api.js';
-import { DEFAULT_SHARE_OPTIONS } from '../core/share.js';
+import { DEFAULT_SHARE_OPTIONS, type ShareOptions } from '../core/share.js';
 import type { DurabilityMode } from '../storage/block/store.js';
 import { StoreSettingsError, checkDurability, checkStoreSettings, shareDirName } from './store-settings.js';
 
@@ -153,6 +153,19 @@ function asConfigError<T>(where: string, check: () => T): T {
     const key = e.field.startsWith('settings') ? `${where}${e.field.slice('settings'.length)}` : `${where}.${e.field}`;
     throw new ConfigError(key, e.message.slice(e.field.length + 2));
   }
+}
+
+/** The export options of a configured share (what protocols check per request). */
+export function exportOptionsOf(sc: ShareConfig): ShareOptions {
+  return {
+    readOnly: sc.readOnly,
+    rootSquash: sc.rootSquash,
+    allSquash: sc.allSquash,
+    anonUid: sc.anonUid,
+    anonGid: sc.anonGid,
+    requirePrivilegedPort: sc.requirePrivilegedPort,
+    allowedClients: sc.allowedClients,
+  };
 }
 
 export class ConfigError extends Error {

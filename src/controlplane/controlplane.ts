@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
 import { MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './auth/passwords.js';
 import { TokenService } from './auth/tokens.js';
-import type { ServerConfig, ShareConfig } from './config.js';
+import { exportOptionsOf, type ServerConfig, type ShareConfig } from './config.js';
 import { ControlPlaneError, conflict, invalid, notFound } from './errors.js';
 import { PermissionIndex } from './permissions.js';
 import {
@@ -592,16 +592,7 @@ export class ControlPlane {
       source: 'config',
       metadataStore: describe(sc.metadata),
       blockStore: describe(sc.blocks),
-      options: {
-        readOnly: sc.readOnly,
-        rootSquash: sc.rootSquash,
-        allSquash: sc.allSquash,
-        anonUid: sc.anonUid,
-        anonGid: sc.anonGid,
-        requirePrivilegedPort: sc.requirePrivilegedPort,
-        allowedClients: sc.allowedClients,
-        ...(sc.durability === undefined ? {} : { durability: sc.durability }),
-      },
+      options: { ...exportOptionsOf(sc), ...(sc.durability === undefined ? {} : { durability: sc.durability }) },
       exported: this.runtime.shares.byName(sc.name) !== undefined,
     };
   }

@@ -14,7 +14,7 @@ import { createNfs3Program } from '../protocols/nfs3/index.js';
 import { createSmb2Server, SMB2_STORE_ERROR_STATUSES, type Smb2Server } from '../protocols/smb2/index.js';
 import type { AccountLookup } from '../auth/api.js';
 import { createSmbAuthenticator } from '../auth/smb-authenticator.js';
-import type { ServerConfig, ShareConfig } from './config.js';
+import { exportOptionsOf, type ServerConfig, type ShareConfig } from './config.js';
 import { MutableShareRegistry } from './share-registry.js';
 import { emptyBlockDirectory, openShareStores } from './stores.js';
 import { Locking } from './locking.js';
@@ -247,15 +247,7 @@ export class Runtime {
       id,
       name: sc.name,
       vfs,
-      options: {
-        readOnly: sc.readOnly,
-        rootSquash: sc.rootSquash,
-        allSquash: sc.allSquash,
-        anonUid: sc.anonUid,
-        anonGid: sc.anonGid,
-        requirePrivilegedPort: sc.requirePrivilegedPort,
-        allowedClients: sc.allowedClients,
-      },
+      options: exportOptionsOf(sc),
     };
     this.shares.add(share);
     // Content a crash left unreferenced: reclaimed in the background, serving does not wait.
